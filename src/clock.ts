@@ -1,0 +1,121 @@
+import type { Clock } from './types.js';
+
+/** Real timers. Timers are unref'd so an idle supervisor never holds the process open. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout(id) {
+    clearTimeout(id as NodeJS.Timeout);
+  },
+};
+
+interface PendingTimer {
+  id: number;
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/**
+ * A simulated clock for tests (and the examples' `--fast` mode). Time moves only when told:
+ * `await clock.tickAsync(ms)` runs every timer due within `ms` in time order — including timers
+ * created while stepping — and lets microtasks and pending I/O callbacks run between steps.
+ *
+ * ```ts
+ * const clock = createTestClock(Date.parse('2026-01-01T00:00:00Z'));
+ * const board = createSupervisor({ clock, ... });
+ * await clock.tickAsync(30_000);
+ * ```
+ */
+export interface TestClock extends Clock {
+  /** Moves time forward by `ms`, firing due timers in order, with a macrotask turn between each. */
+  tickAsync(ms: number): Promise<void>;
+  /** Runs timers until none are left due within `limitMs` (default 10 minutes). */
+  runAllAsync(limitMs?: number): Promise<void>;
+  /** Fires due timers synchronously, without yielding (for pure-machine tests). */
+  increment(ms: number): void;
+  /** Sets the time (only forward); does not fire timers. */
+  set(ms: number): void;
+  /** Yields a few macrotask turns so promise chains and socket callbacks settle. */
+  flush(turns?: number): Promise<void>;
+  pending(): number;
+}
+
+const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function createTestClock(start = Date.parse('2026-01-01T00:00:00.000Z')): TestClock {
+  let now = start;
+  let nextId = 1;
+  let seq = 0;
+  const timers = new Map<number, PendingTimer>();
+
+  const earliestDue = (limit: number): PendingTimer | null => {
+    let best: PendingTimer | null = null;
+    for (const t of timers.values()) {
+      if (t.at > limit) continue;
+      if (!best || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
+    }
+    return best;
+  };
+
+  const clock: TestClock = {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = nextId++;
+      timers.set(id, { id, at: now + Math.max(0, Number.isFinite(ms) ? ms : 0), seq: seq++, fn });
+      return id;
+    },
+    clearTimeout(id) {
+      timers.delete(id as number);
+    },
+    async tickAsync(ms) {
+      const target = now + ms;
+      await clock.flush();
+      for (;;) {
+        const t = earliestDue(target);
+        if (!t) break;
+        timers.delete(t.id);
+        if (t.at > now) now = t.at;
+        t.fn();
+        await clock.flush();
+      }
+      now = target;
+      await clock.flush();
+    },
+    async runAllAsync(limitMs = 600_000) {
+      const limit = now + limitMs;
+      await clock.flush();
+      for (;;) {
+        const t = earliestDue(limit);
+        if (!t) break;
+        timers.delete(t.id);
+        if (t.at > now) now = t.at;
+        t.fn();
+        await clock.flush();
+      }
+    },
+    increment(ms) {
+      const target = now + ms;
+      for (;;) {
+        const t = earliestDue(target);
+        if (!t) break;
+        timers.delete(t.id);
+        if (t.at > now) now = t.at;
+        t.fn();
+      }
+      now = target;
+    },
+    set(ms) {
+      if (ms > now) now = ms;
+    },
+    async flush(turns = 3) {
+      for (let i = 0; i < turns; i++) await macrotask();
+    },
+    pending: () => timers.size,
+  };
+  return clock;
+}

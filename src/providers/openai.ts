@@ -1,0 +1,119 @@
+import { BadResponseError } from '../errors.js';
+import type { ChatRequest, FinishReason, Usage } from '../types.js';
+import type { HttpResponse } from '../transport/types.js';
+import { parseOpenAIRateLimit } from './rate-limit.js';
+import type { BuildContext, ParsedChat, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
+import { joinUrl, parseJsonBody } from './util.js';
+
+/** OpenAI's `finish_reason` values (platform.openai.com/docs/api-reference/chat/object). */
+export function openAIFinishReason(r: unknown): FinishReason {
+  switch (r) {
+    case 'stop': return 'stop';
+    case 'length': return 'length';
+    case 'content_filter': return 'content_filter';
+    case 'tool_calls': case 'function_call': return 'tool_calls';
+    default: return 'other';
+  }
+}
+
+function openAIUsage(u: unknown): Usage | null {
+  if (!u || typeof u !== 'object') return null;
+  const o = u as Record<string, unknown>;
+  const input = typeof o.prompt_tokens === 'number' ? o.prompt_tokens : 0;
+  const output = typeof o.completion_tokens === 'number' ? o.completion_tokens : 0;
+  const total = typeof o.total_tokens === 'number' ? o.total_tokens : input + output;
+  return { inputTokens: input, outputTokens: output, totalTokens: total };
+}
+
+/** The OpenAI chat body: system text first, then the messages; `extra` passed through verbatim. */
+export function openAIChatBody(req: ChatRequest): Record<string, unknown> {
+  const messages: Array<{ role: string; content: string }> = [];
+  if (req.system !== undefined) messages.push({ role: 'system', content: req.system });
+  for (const m of req.messages) messages.push({ role: m.role, content: m.content });
+  const body: Record<string, unknown> = { model: req.model, messages };
+  if (req.maxTokens !== undefined) body.max_tokens = req.maxTokens;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.topP !== undefined) body.top_p = req.topP;
+  if (req.stop !== undefined) body.stop = req.stop;
+  if (req.extra) Object.assign(body, req.extra);
+  return body;
+}
+
+export function parseOpenAIChat(res: HttpResponse): ParsedChat {
+  const body = parseJsonBody(res) as Record<string, unknown>;
+  const choices = body.choices;
+  if (!Array.isArray(choices) || choices.length === 0) throw new BadResponseError('chat answer has no choices', res.status);
+  const choice = choices[0] as Record<string, unknown>;
+  const message = choice?.message as Record<string, unknown> | undefined;
+  if (!message || typeof message !== 'object') throw new BadResponseError('chat answer has no message', res.status);
+  const content = message.content;
+  if (content !== null && content !== undefined && typeof content !== 'string') throw new BadResponseError('chat message content is not text', res.status);
+  return {
+    id: typeof body.id === 'string' ? body.id : '',
+    model: typeof body.model === 'string' ? body.model : '',
+    text: content ?? '',
+    finishReason: openAIFinishReason(choice.finish_reason),
+    usage: openAIUsage(body.usage),
+    raw: body,
+  };
+}
+
+export function parseOpenAIError(res: HttpResponse): ParsedErrorBody {
+  let message = `HTTP ${res.status}`;
+  let providerCode: string | null = null;
+  try {
+    const body = JSON.parse(res.body) as { error?: { message?: unknown; code?: unknown; type?: unknown } };
+    const e = body?.error;
+    if (e && typeof e === 'object') {
+      if (typeof e.message === 'string') message = e.message;
+      if (typeof e.code === 'string') providerCode = e.code;
+      else if (typeof e.type === 'string') providerCode = e.type;
+    }
+  } catch {
+    // A non-JSON error body (a proxy's HTML page, say): the status alone classifies it.
+  }
+  return { message, providerCode, retryAfterMs: null, invalidKey: false, quotaExhausted: false };
+}
+
+/** OpenAI (`https://api.openai.com/v1`): chat completions and array-input embeddings, bearer auth. */
+export const openaiAdapter: ProviderAdapter = {
+  provider: 'openai',
+  defaultBaseUrl: 'https://api.openai.com/v1',
+  supportsEmbeddings: true,
+  maxEmbeddingInputs: 2048,
+  buildChat(req: ChatRequest, ctx: BuildContext) {
+    return {
+      method: 'POST',
+      url: joinUrl(ctx.baseUrl, '/chat/completions'),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
+      body: JSON.stringify(openAIChatBody(req)),
+    };
+  },
+  parseChat: parseOpenAIChat,
+  buildEmbed(model: string, inputs: string[], ctx: BuildContext) {
+    return {
+      method: 'POST',
+      url: joinUrl(ctx.baseUrl, '/embeddings'),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
+      body: JSON.stringify({ model, input: inputs, encoding_format: 'float' }),
+    };
+  },
+  parseEmbed(res: HttpResponse, inputCount: number): ParsedEmbeddings {
+    const body = parseJsonBody(res) as { data?: unknown; usage?: Record<string, unknown> };
+    if (!Array.isArray(body.data) || body.data.length !== inputCount) {
+      throw new BadResponseError(`embeddings answer has ${Array.isArray(body.data) ? body.data.length : 'no'} vectors for ${inputCount} inputs`, res.status);
+    }
+    const embeddings: number[][] = new Array(inputCount);
+    for (const item of body.data as Array<{ index?: unknown; embedding?: unknown }>) {
+      const i = typeof item?.index === 'number' ? item.index : -1;
+      if (i < 0 || i >= inputCount || !Array.isArray(item.embedding)) throw new BadResponseError('embeddings answer has a malformed item', res.status);
+      embeddings[i] = item.embedding as number[];
+    }
+    for (let i = 0; i < inputCount; i++) if (!embeddings[i]) throw new BadResponseError(`embeddings answer lacks index ${i}`, res.status);
+    const u = body.usage;
+    const input = typeof u?.prompt_tokens === 'number' ? u.prompt_tokens : null;
+    return { embeddings, usage: input === null ? null : { inputTokens: input, outputTokens: 0, totalTokens: typeof u?.total_tokens === 'number' ? u.total_tokens : input } };
+  },
+  parseError: parseOpenAIError,
+  rateLimit: parseOpenAIRateLimit,
+};

@@ -1,0 +1,68 @@
+import type { ChatRequest, FinishReason, Provider, Usage } from '../types.js';
+import type { HttpRequest, HttpResponse } from '../transport/types.js';
+
+/** What an adapter needs to build one HTTP attempt. The secret goes only into the auth header. */
+export interface BuildContext {
+  baseUrl: string;
+  secret: string;
+  requestId: string;
+}
+
+export interface ParsedChat {
+  id: string;
+  model: string;
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage | null;
+  raw: unknown;
+}
+
+export interface ParsedEmbeddings {
+  /** One vector per input, in input order. */
+  embeddings: number[][];
+  usage: Usage | null;
+}
+
+/** What an adapter reads from a non-2xx answer's body (the status classification is shared). */
+export interface ParsedErrorBody {
+  message: string;
+  /** The provider's own code: `rate_limit_exceeded`, `overloaded_error`, `RESOURCE_EXHAUSTED`, `API_KEY_INVALID` … */
+  providerCode: string | null;
+  /** A wait found in the body (Gemini's `RetryInfo.retryDelay`), ms. */
+  retryAfterMs: number | null;
+  /** The key itself is invalid (Gemini's 400 with reason `API_KEY_INVALID`). 401 is invalid regardless. */
+  invalidKey: boolean;
+  /** A per-day quota is gone (Gemini `QuotaFailure` on a per-day quota id). */
+  quotaExhausted: boolean;
+}
+
+/** The budget a key has left, from an answer's rate-limit headers (success or not). */
+export interface RateLimitInfo {
+  limitRequests: number | null;
+  remainingRequests: number | null;
+  /** Absolute instant (clock ms) when the request budget refills. */
+  resetRequestsAt: number | null;
+  limitTokens: number | null;
+  remainingTokens: number | null;
+  resetTokensAt: number | null;
+}
+
+/**
+ * One provider's wire format (DESIGN §3). Pure: builds requests and parses answers;
+ * the transport sends them. Parse functions throw `BadResponseError` on a body that
+ * is not what the API promises.
+ */
+export interface ProviderAdapter {
+  readonly provider: Provider;
+  readonly defaultBaseUrl: string;
+  readonly supportsEmbeddings: boolean;
+  /** Largest number of inputs one embeddings call takes (OpenAI 2,048, Gemini 100). */
+  readonly maxEmbeddingInputs: number;
+  buildChat(request: ChatRequest, ctx: BuildContext): HttpRequest;
+  parseChat(response: HttpResponse): ParsedChat;
+  buildEmbed(model: string, inputs: string[], ctx: BuildContext): HttpRequest;
+  parseEmbed(response: HttpResponse, inputCount: number): ParsedEmbeddings;
+  parseError(response: HttpResponse): ParsedErrorBody;
+  /** Reads the rate-limit headers; null when the answer carries none. `now` is the clock's. */
+  rateLimit(headers: Record<string, string>, now: number): RateLimitInfo | null;
+}

@@ -1,0 +1,166 @@
+/** Public types of Switchboard (DESIGN §10). Times are milliseconds. */
+
+export type Provider = 'openai' | 'anthropic' | 'groq' | 'gemini';
+export const PROVIDERS: readonly Provider[] = ['openai', 'anthropic', 'groq', 'gemini'];
+
+/** `'high' | 'normal' | 'low'` or `0 | 1 | 2` (lower number = higher priority, as in the seed). */
+export type Priority = 'high' | 'normal' | 'low' | 0 | 1 | 2;
+export type PriorityName = 'high' | 'normal' | 'low';
+
+/** The injected clock: real timers by default, a simulated clock in tests (XState's `SimulatedClock` fits). */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+export interface RequestOptions {
+  priority?: Priority;
+  signal?: AbortSignal;
+  requestId?: string;
+  /** This request's whole deadline in ms (overrides `deadlineMs`). */
+  timeoutMs?: number;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  system?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  /** Passed through verbatim into the provider body. */
+  extra?: Record<string, unknown>;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'other';
+
+export interface ChatReply {
+  id: string;
+  requestId: string;
+  provider: Provider;
+  model: string;
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage | null;
+  keyName: string;
+  attempts: number;
+  raw: unknown;
+}
+
+export interface EmbedRequest {
+  model: string;
+  input: string | string[];
+}
+
+export interface EmbedReply {
+  requestId: string;
+  provider: Provider;
+  model: string;
+  embeddings: number[][];
+  usage: Usage | null;
+  keyName: string;
+  attempts: number;
+  batched: boolean;
+}
+
+export type BreakerState = 'closed' | 'open' | 'halfOpen' | 'forcedOpen' | 'disabled';
+export type KeyState = 'ready' | 'cooling' | 'exhausted' | 'disabled';
+export type BatcherState = 'idle' | 'collecting' | 'flushing';
+
+export interface BoardState {
+  provider: Provider;
+  breaker: BreakerState;
+  strategy: string;
+  queue: { depth: number; size: number; byPriority: { high: number; normal: number; low: number } };
+  inFlight: number;
+  maxConcurrent: number;
+  /** Live actors in the system right now. */
+  actors: number;
+  keys: Array<{
+    name: string;
+    state: KeyState;
+    inFlight: number;
+    maxConcurrent: number;
+    untilMs: number | null;
+    remainingRequests: number | null;
+    remainingTokens: number | null;
+  }>;
+  batchers: Array<{ model: string; state: BatcherState; pending: number }>;
+}
+
+export interface KeyConfig {
+  name: string;
+  secret: string;
+  maxConcurrent?: number;
+}
+
+export type StrategyName = 'round-robin' | 'least-loaded' | 'headroom';
+export type Jitter = 'none' | 'full' | 'equal';
+
+export interface Logger {
+  debug?(obj: unknown, msg?: string): void;
+  info?(obj: unknown, msg?: string): void;
+  warn?(obj: unknown, msg?: string): void;
+  error?(obj: unknown, msg?: string): void;
+}
+
+/** DESIGN §6. */
+export interface Report {
+  generatedAt: string;
+  since: string;
+  summary: {
+    totalRequests: number;
+    succeeded: number;
+    failed: number;
+    successRate: number;
+    attempts: number;
+    retries: number;
+    retryRate: number;
+    avgLatencyMs: number;
+    p50LatencyMs: number;
+    p95LatencyMs: number;
+    p99LatencyMs: number;
+  };
+  byPriority: Record<PriorityName, { requests: number; queueWaitP50Ms: number; queueWaitP99Ms: number }>;
+  models: Record<string, { requests: number; succeeded: number; failed: number; inputTokens: number; outputTokens: number }>;
+  keys: Record<string, { attempts: number; succeeded: number; failed: number; rateLimited: number; state: KeyState; inFlight: number }>;
+  errors: Record<string, number>;
+  circuitBreaker: { state: BreakerState; failureCount: number; failureThreshold: number; resetTimeoutMs: number; trips: number };
+  batching: { batches: number; batchedRequests: number; avgBatchSize: number; httpCallsSaved: number };
+  details?: {
+    queueWaitMs: { min: number; max: number; avg: number; count: number };
+    backoffDelaysMs: { min: number; max: number; avg: number; count: number };
+    recent: Array<{ requestId: string; model: string; priority: PriorityName; keyName: string | null; outcome: string; attempts: number; latencyMs: number }>;
+  };
+}
+
+/** DESIGN §7: every event type `board.on` takes, and its payload. */
+export interface SwitchboardEvents {
+  'request.queued': { requestId: string; priority: PriorityName; depth: number };
+  'request.dispatched': { requestId: string; keyName: string; attempt: number };
+  'request.retrying': { requestId: string; attempt: number; delayMs: number; reason: string };
+  'request.settled': { requestId: string; outcome: string; attempts: number; latencyMs: number };
+  'breaker.opened': { at: number; failureCount: number; trips: number };
+  'breaker.halfOpen': { at: number; failureCount: number; trips: number };
+  'breaker.closed': { at: number; failureCount: number; trips: number };
+  'key.cooling': { keyName: string; untilMs: number };
+  'key.ready': { keyName: string; untilMs?: number; reason?: string };
+  'key.exhausted': { keyName: string; untilMs?: number; reason?: string };
+  'key.disabled': { keyName: string; untilMs?: number; reason?: string };
+  'batch.flushed': { model: string; size: number; reason: 'size' | 'timeout' | 'priority' };
+  'queue.full': { depth: number; size: number };
+}
+export type SwitchboardEventType = keyof SwitchboardEvents;
