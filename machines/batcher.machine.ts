@@ -1,0 +1,91 @@
+import { assign, emit, setup } from 'xstate';
+
+/**
+ * The embedding batcher for one model (DESIGN §2 "Batching"). It counts; the inputs themselves are
+ * data the dispatcher holds. A batch flushes at `maxBatchSize` inputs, `batchTimeoutMs` after its
+ * first input, or at once for a HIGH member. On flush it emits `batch.flush`; the dispatcher takes
+ * the members, queues them as one request and answers `batch.sent`, so inputs arriving after that
+ * start the next batch.
+ */
+export type FlushReason = 'size' | 'timeout' | 'priority';
+
+export interface BatcherContext {
+  model: string;
+  maxBatchSize: number;
+  batchTimeoutMs: number;
+  count: number;
+  reason: FlushReason | null;
+}
+
+export type BatcherEvent =
+  | { type: 'input.add'; size: number; high: boolean }
+  | { type: 'input.remove'; size: number }
+  | { type: 'batch.flush' }
+  | { type: 'batch.sent' }
+  | { type: 'config.update'; maxBatchSize?: number; batchTimeoutMs?: number };
+
+export type BatcherEmitted = { type: 'batch.flush'; model: string; reason: FlushReason; count: number };
+
+export const batcherMachine = setup({
+  types: {
+    context: {} as BatcherContext,
+    input: {} as { model: string; maxBatchSize: number; batchTimeoutMs: number },
+    events: {} as BatcherEvent,
+    emitted: {} as BatcherEmitted,
+  },
+  guards: {
+    isHighPriority: ({ event }) => event.type === 'input.add' && event.high,
+    fillsBatch: ({ context, event }) => event.type === 'input.add' && context.count + event.size >= context.maxBatchSize,
+    emptiesBatch: ({ context, event }) => event.type === 'input.remove' && context.count - event.size <= 0,
+  },
+  actions: {
+    addInput: assign({ count: ({ context, event }) => (event.type === 'input.add' ? context.count + event.size : context.count) }),
+    removeInput: assign({ count: ({ context, event }) => (event.type === 'input.remove' ? Math.max(0, context.count - event.size) : context.count) }),
+    clearBatch: assign({ count: 0, reason: null }),
+    flushForSize: assign({ reason: 'size' as FlushReason }),
+    flushForTimeout: assign({ reason: 'timeout' as FlushReason }),
+    flushForPriority: assign({ reason: 'priority' as FlushReason }),
+    announceFlush: emit(({ context }) => ({ type: 'batch.flush' as const, model: context.model, reason: context.reason ?? 'size', count: context.count })),
+    applyConfig: assign(({ context, event }) =>
+      event.type === 'config.update'
+        ? { maxBatchSize: event.maxBatchSize ?? context.maxBatchSize, batchTimeoutMs: event.batchTimeoutMs ?? context.batchTimeoutMs }
+        : {},
+    ),
+  },
+  delays: {
+    batchWindow: ({ context }) => context.batchTimeoutMs,
+  },
+}).createMachine({
+  id: 'batcher',
+  context: ({ input }) => ({ model: input.model, maxBatchSize: input.maxBatchSize, batchTimeoutMs: input.batchTimeoutMs, count: 0, reason: null }),
+  initial: 'idle',
+  on: { 'config.update': { actions: 'applyConfig' } },
+  states: {
+    idle: {
+      entry: 'clearBatch',
+      on: {
+        'input.add': [
+          { guard: 'isHighPriority', target: 'flushing', actions: ['addInput', 'flushForPriority'] },
+          { guard: 'fillsBatch', target: 'flushing', actions: ['addInput', 'flushForSize'] },
+          { target: 'collecting', actions: 'addInput' },
+        ],
+      },
+    },
+    collecting: {
+      after: { batchWindow: { target: 'flushing', actions: 'flushForTimeout' } },
+      on: {
+        'input.add': [
+          { guard: 'isHighPriority', target: 'flushing', actions: ['addInput', 'flushForPriority'] },
+          { guard: 'fillsBatch', target: 'flushing', actions: ['addInput', 'flushForSize'] },
+          { actions: 'addInput' },
+        ],
+        'input.remove': [{ guard: 'emptiesBatch', target: 'idle' }, { actions: 'removeInput' }],
+        'batch.flush': { target: 'flushing', actions: 'flushForSize' },
+      },
+    },
+    flushing: {
+      entry: 'announceFlush',
+      on: { 'batch.sent': 'idle' },
+    },
+  },
+});

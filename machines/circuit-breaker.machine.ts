@@ -1,0 +1,125 @@
+import { assign, setup } from 'xstate';
+
+/**
+ * The circuit breaker (DESIGN §2 "What the breaker counts"). Counts provider failures per HTTP
+ * attempt; the dispatcher sends it an event only when something changes state (a failure, a
+ * success after failures, a probe), so a clean first-attempt success costs it nothing.
+ */
+export interface BreakerContext {
+  failureThreshold: number;
+  resetTimeoutMs: number;
+  halfOpenProbes: number;
+  failureCount: number;
+  trips: number;
+  probesInFlight: number;
+  probesSucceeded: number;
+}
+
+export interface BreakerInput {
+  failureThreshold: number;
+  resetTimeoutMs: number;
+  halfOpenProbes: number;
+}
+
+export type BreakerTarget = 'closed' | 'open' | 'halfOpen' | 'forcedOpen' | 'disabled';
+
+export type BreakerEvent =
+  | { type: 'attempt.failed' }
+  | { type: 'attempt.succeeded' }
+  | { type: 'probe.start' }
+  | { type: 'probe.succeeded' }
+  | { type: 'probe.failed' }
+  | { type: 'probe.released' }
+  | { type: 'breaker.force'; state: BreakerTarget }
+  | { type: 'config.update'; failureThreshold?: number; resetTimeoutMs?: number; halfOpenProbes?: number };
+
+export const circuitBreakerMachine = setup({
+  types: {
+    context: {} as BreakerContext,
+    input: {} as BreakerInput,
+    events: {} as BreakerEvent,
+  },
+  guards: {
+    reachesThreshold: ({ context }) => context.failureCount + 1 >= context.failureThreshold,
+    completesProbes: ({ context }) => context.probesSucceeded + 1 >= context.halfOpenProbes,
+    forcesClosed: ({ event }) => event.type === 'breaker.force' && event.state === 'closed',
+    forcesOpen: ({ event }) => event.type === 'breaker.force' && event.state === 'open',
+    forcesHalfOpen: ({ event }) => event.type === 'breaker.force' && event.state === 'halfOpen',
+    forcesForcedOpen: ({ event }) => event.type === 'breaker.force' && event.state === 'forcedOpen',
+    forcesDisabled: ({ event }) => event.type === 'breaker.force' && event.state === 'disabled',
+  },
+  actions: {
+    recordFailure: assign({ failureCount: ({ context }) => context.failureCount + 1 }),
+    resetFailures: assign({ failureCount: 0 }),
+    countTrip: assign({ trips: ({ context }) => context.trips + 1 }),
+    resetProbes: assign({ probesInFlight: 0, probesSucceeded: 0 }),
+    startProbe: assign({ probesInFlight: ({ context }) => context.probesInFlight + 1 }),
+    releaseProbe: assign({ probesInFlight: ({ context }) => Math.max(0, context.probesInFlight - 1) }),
+    recordProbeSuccess: assign({
+      probesInFlight: ({ context }) => Math.max(0, context.probesInFlight - 1),
+      probesSucceeded: ({ context }) => context.probesSucceeded + 1,
+    }),
+    applyConfig: assign(({ context, event }) => {
+      if (event.type !== 'config.update') return {};
+      return {
+        failureThreshold: event.failureThreshold ?? context.failureThreshold,
+        resetTimeoutMs: event.resetTimeoutMs ?? context.resetTimeoutMs,
+        halfOpenProbes: event.halfOpenProbes ?? context.halfOpenProbes,
+      };
+    }),
+  },
+  delays: {
+    halfOpenAfter: ({ context }) => context.resetTimeoutMs,
+  },
+}).createMachine({
+  id: 'breaker',
+  context: ({ input }) => ({
+    failureThreshold: input.failureThreshold,
+    resetTimeoutMs: input.resetTimeoutMs,
+    halfOpenProbes: input.halfOpenProbes,
+    failureCount: 0,
+    trips: 0,
+    probesInFlight: 0,
+    probesSucceeded: 0,
+  }),
+  initial: 'closed',
+  on: {
+    'config.update': { actions: 'applyConfig' },
+    'breaker.force': [
+      { guard: 'forcesClosed', target: '.closed' },
+      { guard: 'forcesOpen', target: '.open' },
+      { guard: 'forcesHalfOpen', target: '.halfOpen' },
+      { guard: 'forcesForcedOpen', target: '.forcedOpen' },
+      { guard: 'forcesDisabled', target: '.disabled' },
+    ],
+  },
+  states: {
+    closed: {
+      entry: 'resetFailures',
+      on: {
+        'attempt.failed': [
+          { guard: 'reachesThreshold', target: 'open', actions: ['recordFailure', 'countTrip'] },
+          { actions: 'recordFailure' },
+        ],
+        'attempt.succeeded': { actions: 'resetFailures' },
+      },
+    },
+    open: {
+      after: { halfOpenAfter: 'halfOpen' },
+    },
+    halfOpen: {
+      entry: 'resetProbes',
+      on: {
+        'probe.start': { actions: 'startProbe' },
+        'probe.released': { actions: 'releaseProbe' },
+        'probe.succeeded': [
+          { guard: 'completesProbes', target: 'closed', actions: 'recordProbeSuccess' },
+          { actions: 'recordProbeSuccess' },
+        ],
+        'probe.failed': { target: 'open', actions: ['recordFailure', 'countTrip'] },
+      },
+    },
+    forcedOpen: {},
+    disabled: {},
+  },
+});

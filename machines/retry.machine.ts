@@ -1,0 +1,75 @@
+import { assign, emit, setup } from 'xstate';
+
+/**
+ * One request's attempts after its first retryable failure (DESIGN §1). Spawned only then, stopped
+ * when the request settles. The dispatcher computes each wait (policy + the provider's own wait,
+ * with the injected random) and sends it in `attempt.failed`; the machine decides whether another
+ * retry is allowed and sleeps the wait as a named delay on the injected clock. Entering
+ * `attempting` emits `attempt.start`, on which the dispatcher sends the HTTP attempt.
+ */
+export interface RetryContext {
+  requestId: string;
+  retries: number;
+  maxRetries: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface RetryInput {
+  requestId: string;
+  maxRetries: number;
+  delayMs: number;
+  reason: string;
+}
+
+export type RetryEvent =
+  | { type: 'attempt.succeeded' }
+  | { type: 'attempt.failed'; retryable: boolean; delayMs: number; reason: string }
+  | { type: 'retry.abandon' }
+  | { type: 'config.update'; maxRetries?: number };
+
+export type RetryEmitted = { type: 'attempt.start'; requestId: string; retries: number; sleptMs: number };
+
+export const retryMachine = setup({
+  types: {
+    context: {} as RetryContext,
+    input: {} as RetryInput,
+    events: {} as RetryEvent,
+    emitted: {} as RetryEmitted,
+  },
+  guards: {
+    canRetry: ({ context, event }) => event.type === 'attempt.failed' && event.retryable && context.retries < context.maxRetries,
+  },
+  actions: {
+    scheduleRetry: assign(({ context, event }) =>
+      event.type === 'attempt.failed' ? { retries: context.retries + 1, delayMs: Math.max(0, event.delayMs), reason: event.reason } : {},
+    ),
+    startAttempt: emit(({ context }) => ({ type: 'attempt.start' as const, requestId: context.requestId, retries: context.retries, sleptMs: context.delayMs })),
+    applyConfig: assign(({ context, event }) => (event.type === 'config.update' ? { maxRetries: event.maxRetries ?? context.maxRetries } : {})),
+  },
+  delays: {
+    backoff: ({ context }) => context.delayMs,
+  },
+}).createMachine({
+  id: 'retry',
+  context: ({ input }) => ({ requestId: input.requestId, retries: 1, maxRetries: input.maxRetries, delayMs: Math.max(0, input.delayMs), reason: input.reason }),
+  initial: 'backingOff',
+  on: {
+    'config.update': { actions: 'applyConfig' },
+    'retry.abandon': '.failed',
+  },
+  states: {
+    backingOff: {
+      after: { backoff: 'attempting' },
+    },
+    attempting: {
+      entry: 'startAttempt',
+      on: {
+        'attempt.succeeded': 'succeeded',
+        'attempt.failed': [{ guard: 'canRetry', target: 'backingOff', actions: 'scheduleRetry' }, { target: 'failed' }],
+      },
+    },
+    succeeded: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});

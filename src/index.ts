@@ -1,0 +1,51 @@
+/** Switchboard's public API (DESIGN §2, §10). Every export is named here. */
+export { createSupervisor, Board } from './supervisor/index.js';
+export type { BoardCommand } from './supervisor/index.js';
+export { createTestClock, systemClock } from './clock.js';
+export type { TestClock } from './clock.js';
+export {
+  SwitchboardError,
+  ConfigError,
+  QueueFullError,
+  CircuitOpenError,
+  RetriesExhaustedError,
+  ProviderError,
+  AuthError,
+  NoKeysError,
+  TimeoutError,
+  AbortedError,
+  ShutdownError,
+  BadResponseError,
+  StreamInterruptedError,
+  scrubSecrets,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { DEFAULTS } from './options.js';
+export type { SupervisorOptions, ResolvedConfig } from './options.js';
+export { loadKeys, loadBaseUrl } from './keys/index.js';
+export { createUndiciTransport } from './transport/undici.js';
+export type { HttpRequest, HttpResponse, Transport } from './transport/types.js';
+export type {
+  Provider,
+  Priority,
+  PriorityName,
+  Clock,
+  RequestOptions,
+  ChatMessage,
+  ChatRequest,
+  Usage,
+  FinishReason,
+  ChatReply,
+  EmbedRequest,
+  EmbedReply,
+  BreakerState,
+  KeyState,
+  BoardState,
+  KeyConfig,
+  StrategyName,
+  Jitter,
+  Logger,
+  Report,
+  SwitchboardEvents,
+  SwitchboardEventType,
+} from './types.js';

@@ -1,0 +1,83 @@
+import type { ActorRefFrom } from 'xstate';
+import type { retryMachine } from '../../machines/retry.machine.js';
+import type { KeyRuntime } from '../keys/key-runtime.js';
+import type { TimeoutNode } from '../queue/timeouts.js';
+import type { ChatRequest, PriorityName } from '../types.js';
+
+export const LEVEL_NAMES: readonly PriorityName[] = ['high', 'normal', 'low'];
+
+/** A slice of a batch: `member`'s inputs `from..to` sit at `offset` in the batch's input list. */
+export interface BatchSlice {
+  member: Entry;
+  from: number;
+  to: number;
+  offset: number;
+}
+
+/**
+ * One unit of work in the dispatcher: a caller's request (`chat`, `embed`, a batch `member`) or a
+ * `batch` of members sent as one HTTP call. Plain data — queued requests are never actors.
+ */
+export interface Entry {
+  kind: 'chat' | 'embed' | 'member' | 'batch';
+  requestId: string;
+  model: string;
+  level: 0 | 1 | 2;
+  rank: number;
+  seq: number;
+  queued: boolean;
+  chat: ChatRequest | null;
+  inputs: string[] | null;
+  /** For a batch: its slices. For a member: how many batch parts are still owed. */
+  slices: BatchSlice[] | null;
+  partsLeft: number;
+  vectors: number[][] | null;
+  tokens: number;
+  createdAt: number;
+  dispatchedAt: number;
+  timeoutMs: number;
+  deadline: TimeoutNode<Entry> | null;
+  attemptTimer: TimeoutNode<Entry> | null;
+  signal: AbortSignal | null;
+  onAbort: (() => void) | null;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  settled: boolean;
+  holdsSlot: boolean;
+  attempts: number;
+  key: KeyRuntime | null;
+  lastKeyName: string | null;
+  ctl: AbortController | null;
+  attemptTimedOut: boolean;
+  isProbe: boolean;
+  lastError: Error | null;
+  retryActor: ActorRefFrom<typeof retryMachine> | null;
+  retryId: string | null;
+  retries: number;
+  waitingForKey: boolean;
+  batchedWith: number;
+  usageIn: number;
+  usageOut: number;
+  hasUsage: boolean;
+  /** The batch a member currently rides in, if any. */
+  batches: Entry[] | null;
+}
+
+export function newEntry(kind: Entry['kind'], requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number): Entry {
+  return {
+    kind, requestId, model, level, rank: 0, seq: 0, queued: false, chat: null, inputs: null, slices: null, partsLeft: 0,
+    vectors: null, tokens: 0, createdAt: now, dispatchedAt: -1, timeoutMs, deadline: null, attemptTimer: null, signal: null,
+    onAbort: null, resolve: noop, reject: noop, settled: false, holdsSlot: false, attempts: 0, key: null, lastKeyName: null,
+    ctl: null, attemptTimedOut: false, isProbe: false, lastError: null, retryActor: null, retryId: null, retries: 0,
+    waitingForKey: false, batchedWith: 0, usageIn: 0, usageOut: 0, hasUsage: false, batches: null,
+  };
+}
+
+function noop(): void {}
+
+/** Tokens a chat request may consume: prompt characters ÷ 4 + `maxTokens` (the reservation estimate). */
+export function estimateTokens(req: ChatRequest): number {
+  let chars = req.system ? req.system.length : 0;
+  for (const m of req.messages) chars += typeof m.content === 'string' ? m.content.length : 0;
+  return Math.ceil(chars / 4) + (req.maxTokens ?? 0);
+}

@@ -1,0 +1,2 @@
+export { Board, createSupervisor } from './board.js';
+export type { BoardCommand } from './board.js';
