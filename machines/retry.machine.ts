@@ -39,6 +39,7 @@ export const retryMachine = setup({
   },
   guards: {
     canRetry: ({ context, event }) => event.type === 'attempt.failed' && event.retryable && context.retries < context.maxRetries,
+    hasNoWait: ({ context }) => context.delayMs <= 0,
   },
   actions: {
     scheduleRetry: assign(({ context, event }) =>
@@ -60,6 +61,8 @@ export const retryMachine = setup({
   },
   states: {
     backingOff: {
+      // A 429 with another key ready moves at once: no timer, not even a zero-delay one.
+      always: { guard: 'hasNoWait', target: 'attempting' },
       after: { backoff: 'attempting' },
     },
     attempting: {

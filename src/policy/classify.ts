@@ -1,7 +1,8 @@
 import { BadResponseError, ProviderError, TransportError } from '../errors.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { HttpResponse } from '../transport/types.js';
-import { parseRetryAfter } from './retry-after.js';
+import { BodyTooLargeError } from '../transport/undici.js';
+import { providerWaitMs } from './retry-after.js';
 
 /**
  * What one failed attempt means (DESIGN §2 "What is retried", "What the breaker counts"):
@@ -31,8 +32,7 @@ const RETRYABLE_STATUS = new Set([408, 409, 500, 502, 503, 504, 529]);
 export function classifyResponse(res: HttpResponse, adapter: ProviderAdapter, now: number, keyName: string): AttemptFailure {
   const parsed = adapter.parseError(res);
   const status = res.status;
-  const headerWait = parseRetryAfter(res.headers, now);
-  const retryAfterMs = headerWait ?? parsed.retryAfterMs;
+  const retryAfterMs = providerWaitMs(res.headers, parsed.retryAfterMs, now);
   const shouldRetry = res.headers['x-should-retry'];
   const breakerFailure = status >= 500 || status === 408;
   let kind: FailureKind;
@@ -64,6 +64,7 @@ export function classifyThrown(error: unknown, timedOut: boolean): AttemptFailur
     return { kind: 'retryable', status: null, reason: 'timeout', retryAfterMs: null, breakerFailure: true, error: new TransportError('ATTEMPT_TIMEOUT', 'attempt timed out') };
   }
   if (error instanceof BadResponseError) return classifyBadBody(error);
+  if (error instanceof BodyTooLargeError) return classifyBadBody(new BadResponseError(error.message, error.status));
   const err = error instanceof Error ? error : new TransportError('UNKNOWN', String(error));
   const code = (err as { code?: unknown }).code;
   const reason = typeof code === 'string' && /TIMEOUT/i.test(code) ? 'timeout' : 'connection';

@@ -25,13 +25,29 @@ function openAIUsage(u: unknown): Usage | null {
   return { inputTokens: input, outputTokens: output, totalTokens: total };
 }
 
-/** The OpenAI chat body: system text first, then the messages; `extra` passed through verbatim. */
-export function openAIChatBody(req: ChatRequest): Record<string, unknown> {
+/**
+ * Model families that reject the deprecated `max_tokens` with a 400 ("Unsupported parameter:
+ * 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead"):
+ * the o-series reasoning models and GPT-5 onwards.
+ */
+const MAX_COMPLETION_TOKENS_MODELS = /^(?:o\d|gpt-(?:[5-9]|\d{2,}))/;
+
+/** Which field carries `maxTokens` on OpenAI for this model. */
+export function openAIMaxTokensField(model: string): 'max_tokens' | 'max_completion_tokens' {
+  return MAX_COMPLETION_TOKENS_MODELS.test(model) ? 'max_completion_tokens' : 'max_tokens';
+}
+
+/**
+ * The OpenAI chat body: system text first, then the messages; `extra` passed through verbatim.
+ * `maxTokensField` is `max_tokens` unless the model needs `max_completion_tokens` (OpenAI's
+ * reasoning models); OpenAI-compatible servers (Groq) keep `max_tokens`.
+ */
+export function openAIChatBody(req: ChatRequest, maxTokensField: 'max_tokens' | 'max_completion_tokens' = 'max_tokens'): Record<string, unknown> {
   const messages: Array<{ role: string; content: string }> = [];
   if (req.system !== undefined) messages.push({ role: 'system', content: req.system });
   for (const m of req.messages) messages.push({ role: m.role, content: m.content });
   const body: Record<string, unknown> = { model: req.model, messages };
-  if (req.maxTokens !== undefined) body.max_tokens = req.maxTokens;
+  if (req.maxTokens !== undefined) body[maxTokensField] = req.maxTokens;
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.stop !== undefined) body.stop = req.stop;
@@ -72,7 +88,9 @@ export function parseOpenAIError(res: HttpResponse): ParsedErrorBody {
   } catch {
     // A non-JSON error body (a proxy's HTML page, say): the status alone classifies it.
   }
-  return { message, providerCode, retryAfterMs: null, invalidKey: false, quotaExhausted: false };
+  // A 429 `insufficient_quota` is the account's credit or monthly budget, not a rate window:
+  // waiting does not help (platform.openai.com/docs/guides/error-codes).
+  return { message, providerCode, retryAfterMs: null, invalidKey: false, quotaExhausted: providerCode === 'insufficient_quota' };
 }
 
 /** OpenAI (`https://api.openai.com/v1`): chat completions and array-input embeddings, bearer auth. */
@@ -86,7 +104,7 @@ export const openaiAdapter: ProviderAdapter = {
       method: 'POST',
       url: joinUrl(ctx.baseUrl, '/chat/completions'),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
-      body: JSON.stringify(openAIChatBody(req)),
+      body: JSON.stringify(openAIChatBody(req, openAIMaxTokensField(req.model))),
     };
   },
   parseChat: parseOpenAIChat,

@@ -1,4 +1,5 @@
 import { BadResponseError } from '../errors.js';
+import type { ChatRequest, Usage } from '../types.js';
 import type { HttpResponse } from '../transport/types.js';
 
 /** Joins a base URL and a path without doubling or dropping the slash. */
@@ -7,13 +8,51 @@ export function joinUrl(base: string, path: string): string {
 }
 
 /** Parses a 2xx JSON body; a non-JSON or truncated body is `SB_BAD_RESPONSE`. */
-export function parseJsonBody(res: HttpResponse): unknown {
+export function parseJsonBody(res: HttpResponse): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(res.body);
   } catch {
     throw new BadResponseError(`provider answered ${res.status} with a body that is not JSON (${res.body.length} bytes)`, res.status);
   }
-  if (body === null || typeof body !== 'object') throw new BadResponseError(`provider answered ${res.status} with a JSON ${typeof body}, not an object`, res.status);
-  return body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadResponseError(`provider answered ${res.status} with a JSON ${Array.isArray(body) ? 'array' : typeof body}, not an object`, res.status);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Parses an error body leniently: undefined when it is not JSON (a proxy's HTML page, say). */
+export function tryParseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A finite number, or `fallback`. */
+export function numberOr<T>(v: unknown, fallback: T): number | T {
+  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+}
+
+/**
+ * The system text for providers that take it apart from the turns (Anthropic `system`,
+ * Gemini `systemInstruction`): `request.system` first, then every system message, joined
+ * by a blank line (DESIGN §3). Undefined when there is none.
+ */
+export function systemText(req: ChatRequest): string | undefined {
+  let out: string | undefined = req.system;
+  for (const m of req.messages) {
+    if (m.role !== 'system') continue;
+    out = out === undefined ? m.content : `${out}\n\n${m.content}`;
+  }
+  return out;
+}
+
+export function makeUsage(input: number, output: number, total?: number): Usage {
+  return { inputTokens: input, outputTokens: output, totalTokens: total ?? input + output };
 }

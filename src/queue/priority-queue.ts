@@ -27,6 +27,13 @@ class Fifo<T extends Queueable> {
   }
 }
 
+/** Smaller rank first; equal ranks by arrival — except at an infinite rank (`agingMs: Infinity`), where priority decides. */
+function before(a: Queueable, b: Queueable): boolean {
+  if (a.rank !== b.rank) return a.rank < b.rank;
+  if (a.rank === Infinity && a.level !== b.level) return a.level < b.level;
+  return a.seq < b.seq;
+}
+
 export class PriorityQueue<T extends Queueable> {
   private readonly lists: [Fifo<T>, Fifo<T>, Fifo<T>] = [new Fifo(), new Fifo(), new Fifo()];
   private seq = 0;
@@ -54,7 +61,7 @@ export class PriorityQueue<T extends Queueable> {
     let best: T | undefined;
     for (let l = 0; l < 3; l++) {
       const head = this.lists[l]!.peek();
-      if (head && (!best || head.rank < best.rank || (head.rank === best.rank && head.seq < best.seq))) best = head;
+      if (head && (!best || before(head, best))) best = head;
     }
     return best;
   }

@@ -328,6 +328,8 @@ export class Board {
     this.actor.send({ type: 'retry.spawn', requestId: id, maxRetries: this.cfg.retry.maxRetries, delayMs, reason });
     const ref = this.actor.getSnapshot().children[`retry:${id}`] as ActorRefFrom<typeof retryMachine>;
     ref.on('attempt.start', (ev) => this.dispatcher.onRetryStart(entry, ev.sleptMs));
+    // With no wait the actor went straight to `attempting` while spawning, before we listened.
+    if (ref.getSnapshot().value === 'attempting') queueMicrotask(() => this.dispatcher.onRetryStart(entry, 0));
     return ref;
   }
 

@@ -6,10 +6,10 @@ import { fakeTransport, type Step } from './fake-transport.js';
 export const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
 /** A board on a test clock and a scripted transport, with keys `a`, `b`, `c` (secrets `sk-a` …). */
-export function makeBoard(options: SupervisorOptions & { script?: Step[]; byKey?: Record<string, Step[]>; latencyMs?: number; keyNames?: string[] } = {}) {
+export function makeBoard(options: SupervisorOptions & { script?: Step[]; byKey?: Record<string, Step[]>; latencyMs?: number; keyNames?: string[]; respond?: NonNullable<Parameters<typeof fakeTransport>[1]>['respond'] } = {}) {
   const clock: TestClock = createTestClock(T0);
-  const { script, byKey, latencyMs, keyNames, ...rest } = options;
-  const fake = fakeTransport(clock, { script, byKey, latencyMs });
+  const { script, byKey, latencyMs, keyNames, respond, ...rest } = options;
+  const fake = fakeTransport(clock, { script, byKey, latencyMs, respond });
   let seed = 42;
   const random = () => {
     seed = (seed * 1664525 + 1013904223) >>> 0;

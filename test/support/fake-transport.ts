@@ -22,12 +22,14 @@ export interface Call {
  * A scripted in-process transport speaking OpenAI's JSON. Answers come from a per-key script
  * (`byKey`), else the shared script, else 200. `delayMs` answers on the test clock.
  */
-export function fakeTransport(clock: TestClock, options: { script?: Step[]; byKey?: Record<string, Step[]>; latencyMs?: number; keyOf?: (secret: string) => string } = {}) {
+export function fakeTransport(clock: TestClock, options: { script?: Step[]; byKey?: Record<string, Step[]>; latencyMs?: number; keyOf?: (secret: string) => string; respond?: (call: Call) => Step | undefined } = {}) {
   const script = [...(options.script ?? [])];
   const byKey: Record<string, Step[]> = Object.fromEntries(Object.entries(options.byKey ?? {}).map(([k, v]) => [k, [...v]]));
   const calls: Call[] = [];
   let inFlight = 0;
   let peak = 0;
+  const keyInFlight: Record<string, number> = {};
+  const keyPeak: Record<string, number> = {};
   const keyOf = options.keyOf ?? ((secret: string) => secret.replace(/^sk-/, ''));
 
   const transport: Transport = (request, signal) => {
@@ -36,13 +38,16 @@ export function fakeTransport(clock: TestClock, options: { script?: Step[]; byKe
     const body = request.body ? JSON.parse(request.body) : {};
     calls.push({ request, body, keyName, at: clock.now() });
     const queue = byKey[keyName]?.length ? byKey[keyName]! : script;
-    const step: Step = queue.length ? queue.shift()! : 200;
+    const step: Step = queue.length ? queue.shift()! : options.respond?.(calls[calls.length - 1]!) ?? 200;
     inFlight++;
     peak = Math.max(peak, inFlight);
+    keyInFlight[keyName] = (keyInFlight[keyName] ?? 0) + 1;
+    keyPeak[keyName] = Math.max(keyPeak[keyName] ?? 0, keyInFlight[keyName]!);
     return new Promise<HttpResponse>((resolve, reject) => {
       let timer: unknown = null;
       const done = () => {
         inFlight--;
+        keyInFlight[keyName]!--;
         signal.removeEventListener('abort', onAbort);
       };
       const onAbort = () => {
@@ -82,6 +87,9 @@ export function fakeTransport(clock: TestClock, options: { script?: Step[]; byKe
     get peak() {
       return peak;
     },
+    keyPeak,
+    keyInFlight,
+    perKey: () => calls.reduce<Record<string, number>>((acc, c) => ((acc[c.keyName] = (acc[c.keyName] ?? 0) + 1), acc), {}),
   };
 }
 

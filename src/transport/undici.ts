@@ -1,0 +1,158 @@
+import { Pool } from 'undici';
+import { TransportError } from '../errors.js';
+import type { HttpRequest, HttpResponse, Transport } from './types.js';
+
+export interface UndiciTransportOptions {
+  /** Largest body read, in bytes (default 16 MiB). A larger one rejects `SB_BODY_TOO_LARGE`. */
+  maxBodyBytes?: number;
+  /** Keep-alive connections per origin (default 128). */
+  connections?: number;
+  /**
+   * undici's own timeouts, ms (default 10 minutes each). They are a backstop only: the
+   * supervisor's clock-driven per-attempt timeout (`timeoutMs`, aborting the signal) is the real one.
+   */
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+}
+
+/** A `Transport` over undici keep-alive pools; `close()` closes every pool (in-flight requests finish first). */
+export type UndiciTransport = Transport & { close(): Promise<void> };
+
+/**
+ * The body was larger than `maxBodyBytes`. An answer did come (`status`), but it cannot be read:
+ * the supervisor should report it to the caller as `BadResponseError(message, status)`
+ * (`SB_BAD_RESPONSE`: the provider's body is not what its API promises), retried like any bad 2xx body.
+ */
+export class BodyTooLargeError extends TransportError {
+  readonly status: number;
+  readonly limitBytes: number;
+  constructor(status: number, limitBytes: number, detail: string) {
+    super('SB_BODY_TOO_LARGE', `provider answered ${status} with a body over ${limitBytes} bytes (${detail})`);
+    this.name = 'BodyTooLargeError';
+    this.status = status;
+    this.limitBytes = limitBytes;
+  }
+}
+
+const MIB = 1024 * 1024;
+const TEN_MINUTES = 600_000;
+
+/** Undici's error for a body past `maxResponseSize` (undici/lib/core/errors.js). */
+const UND_ERR_RES_EXCEEDED_MAX_SIZE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
+
+/**
+ * The code of a failure with no HTTP answer: undici's (`UND_ERR_SOCKET`, `UND_ERR_HEADERS_TIMEOUT`,
+ * `UND_ERR_BODY_TIMEOUT`, `UND_ERR_CONNECT_TIMEOUT` …) or the system's (`ECONNREFUSED`,
+ * `ECONNRESET`, `ENOTFOUND` …). Happy-eyeballs connects fail with an `AggregateError` whose
+ * members carry the code.
+ */
+function errorCode(err: unknown): string {
+  if (err !== null && typeof err === 'object') {
+    const e = err as { code?: unknown; errors?: unknown; cause?: unknown };
+    if (typeof e.code === 'string' && e.code !== '') return e.code;
+    if (Array.isArray(e.errors)) {
+      for (const inner of e.errors) {
+        const c = (inner as { code?: unknown } | null)?.code;
+        if (typeof c === 'string' && c !== '') return c;
+      }
+    }
+    if (e.cause !== undefined && e.cause !== err) return errorCode(e.cause);
+  }
+  return 'ETRANSPORT';
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/** Undici gives lower-case names already; repeated headers arrive as arrays and are joined. */
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  for (const k in raw) {
+    const v = raw[k];
+    if (typeof v !== 'string') {
+      if (Array.isArray(v)) raw[k] = v.join(', ');
+      else delete raw[k];
+    }
+  }
+  return raw as Record<string, string>;
+}
+
+/**
+ * Creates the undici transport: one keep-alive `Pool` per origin (`scheme://host:port`), created on
+ * first use and kept in a Map. Each body is read once as UTF-8 text with a size cap. Rejects with a
+ * `TransportError` carrying a code when no HTTP answer came (`ECONNREFUSED`, `ECONNRESET`,
+ * `UND_ERR_SOCKET` for a socket closed mid-body, `UND_ERR_HEADERS_TIMEOUT`, `UND_ERR_BODY_TIMEOUT`,
+ * `UND_ERR_CLOSED` after `close()`), with a `BodyTooLargeError` (`SB_BODY_TOO_LARGE`) for a body
+ * over the cap, and with the signal's own `reason`, untouched, when the signal aborts (the socket
+ * is destroyed, so the server sees the close).
+ *
+ * ```ts
+ * const transport = createUndiciTransport({ connections: 32 });
+ * const res = await transport({ method: 'POST', url, headers, body }, AbortSignal.timeout(60_000));
+ * await transport.close();
+ * ```
+ */
+export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * MIB;
+  const poolOptions: Pool.Options = {
+    connections: options.connections ?? 128,
+    headersTimeout: options.headersTimeoutMs ?? TEN_MINUTES,
+    bodyTimeout: options.bodyTimeoutMs ?? TEN_MINUTES,
+    // Counted by undici's parser as bytes arrive: the socket is destroyed at the first byte over.
+    maxResponseSize: maxBodyBytes,
+  };
+  const pools = new Map<string, Pool>();
+  let closed = false;
+
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, poolOptions);
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
+  const send = async (req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> => {
+    if (signal.aborted) throw signal.reason;
+    if (closed) throw new TransportError('UND_ERR_CLOSED', 'transport is closed');
+    // No URL object per request: `scheme://host[:port]` ends at the first '/' after the '//';
+    // the rest (query included) is the path, as undici wants it.
+    const hostStart = req.url.indexOf('//') + 2;
+    const slash = req.url.indexOf('/', hostStart);
+    const origin = slash === -1 ? req.url : req.url.slice(0, slash);
+    const path = slash === -1 ? '/' : req.url.slice(slash);
+    let status = 0;
+    try {
+      const res = await poolFor(origin).request({ method: req.method, path, headers: req.headers, body: req.body, signal });
+      status = res.statusCode;
+      const length = res.headers['content-length'];
+      if (typeof length === 'string' && Number(length) > maxBodyBytes) {
+        // Known too large before reading: drop the connection instead of draining the body.
+        res.body.destroy();
+        throw new BodyTooLargeError(status, maxBodyBytes, `content-length ${length}`);
+      }
+      const body = await res.body.text();
+      return { status, headers: flattenHeaders(res.headers), body };
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      if (err instanceof TransportError) throw err;
+      const code = errorCode(err);
+      if (code === UND_ERR_RES_EXCEEDED_MAX_SIZE) throw new BodyTooLargeError(status, maxBodyBytes, 'read past the limit');
+      // The query is left out of the message: it is not ours to show.
+      const q = path.indexOf('?');
+      const where = `${req.method} ${origin}${q === -1 ? path : path.slice(0, q)}`;
+      throw new TransportError(code, `${where} failed${status ? ` after status ${status}` : ''}: ${describe(err)}`);
+    }
+  };
+
+  const transport = send as UndiciTransport;
+  transport.close = async () => {
+    closed = true;
+    const all = [...pools.values()];
+    pools.clear();
+    await Promise.all(all.map((p) => p.close()));
+  };
+  return transport;
+}
