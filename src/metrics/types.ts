@@ -42,4 +42,6 @@ export interface MetricsRecorder {
   report(includeDetails: boolean, live: LiveView): Report;
   /** Prometheus exposition text of this board's metrics (values collected at scrape time). */
   metricsText(): Promise<string>;
+  /** The board stopped: take its series out of the (possibly shared) registry. Counting and `report()` still work. */
+  dispose(): void;
 }

@@ -9,7 +9,7 @@ import { systemClock } from '../clock.js';
 import { ConfigError, type SwitchboardError } from '../errors.js';
 import { newKeyRuntime, type KeyRuntime } from '../keys/key-runtime.js';
 import { loadBaseUrl, loadKeys } from '../keys/env.js';
-import { createMetrics, startSchedule, type MetricsRecorder, type ScheduleHandle } from '../metrics/index.js';
+import { createMetrics, startSchedule, validateSchedule, type MetricsRecorder, type ScheduleHandle } from '../metrics/index.js';
 import { invalid, resolveConfig, validateOptions, validateUpdate, type ResolvedConfig, type SupervisorOptions } from '../options.js';
 import { getAdapter } from '../providers/index.js';
 import type { ProviderAdapter } from '../providers/types.js';
@@ -74,6 +74,7 @@ export class Board {
 
   constructor(options: SupervisorOptions = {}) {
     validateOptions(options);
+    if (options.schedule) validateSchedule(options.schedule as never);
     this.cfg = resolveConfig(options);
     const adapter = getAdapter(this.cfg.provider);
     if (!adapter) throw invalid('createSupervisor', 'provider', 'a provider with an adapter', this.cfg.provider);
@@ -233,7 +234,7 @@ export class Board {
     this.dispatcher.cfg = next;
     if (next.metrics.enabled !== prev.metrics.enabled) {
       this.metricsOptions.enabled = next.metrics.enabled;
-      (this.metrics as { dispose?: () => void }).dispose?.();
+      this.metrics.dispose();
       this.metrics = createMetrics(this.metricsOptions);
     }
     for (const key of this.dispatcher.keys) if (!this.explicitKeyMax.has(key.name)) key.maxConcurrent = next.queue.maxConcurrent;
@@ -432,7 +433,7 @@ export class Board {
       this.schedule?.stop();
       d.dispose();
       this.actor.stop();
-      (this.metrics as { dispose?: () => void }).dispose?.();
+      this.metrics.dispose();
       if (this.ownsTransport) await (this.transport as { close?: () => Promise<void> }).close?.();
     })();
     return this.stopPromise;
