@@ -71,6 +71,9 @@ export class Board {
   private readonly batcherStates = new Map<string, { state: 'idle' | 'collecting' | 'flushing'; pending: number }>();
   private stopPromise: Promise<void> | null = null;
   private retrySeq = 0;
+  // Generated ids are a per-board random prefix and a counter: unique, and ~10× smaller than a UUID string.
+  private readonly idPrefix = `sb_${randomUUID().slice(0, 8)}_`;
+  private idSeq = 0;
 
   constructor(options: SupervisorOptions = {}) {
     validateOptions(options);
@@ -115,7 +118,7 @@ export class Board {
         secret: (name) => this.secrets.get(name),
         breaker: () => this.breakerRef,
         spawnRetry: (entry, delayMs, reason) => this.spawnRetry(entry, delayMs, reason),
-        stopRetry: (entry) => this.actor.send({ type: 'retry.stop', requestId: entry.retryId! }),
+        stopRetry: (entry) => this.actor.send({ type: 'retry.stop', requestId: entry.x!.retryId! }),
         batcher: (model) => this.spawnBatcher(model),
       },
       this.cfg,
@@ -183,7 +186,7 @@ export class Board {
     if (level === undefined) return invalid('request', 'priority', "'high' | 'normal' | 'low' | 0 | 1 | 2", options!.priority as Priority);
     const timeoutMs = options?.timeoutMs ?? this.cfg.deadlineMs;
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) return invalid('request', 'timeoutMs', 'a number > 0', timeoutMs);
-    const requestId = options?.requestId ?? randomUUID();
+    const requestId = options?.requestId ?? this.idPrefix + (++this.idSeq).toString(36);
     return newEntry(kind, requestId, model, level, this.clock.now(), timeoutMs);
   }
 
@@ -325,7 +328,7 @@ export class Board {
     const children = this.actor.getSnapshot().children;
     let id = entry.requestId;
     if (children[`retry:${id}`]) id = `${id}#${++this.retrySeq}`;
-    entry.retryId = id;
+    entry.x!.retryId = id;
     this.actor.send({ type: 'retry.spawn', requestId: id, maxRetries: this.cfg.retry.maxRetries, delayMs, reason });
     const ref = this.actor.getSnapshot().children[`retry:${id}`] as ActorRefFrom<typeof retryMachine>;
     ref.on('attempt.start', (ev) => this.dispatcher.onRetryStart(entry, ev.sleptMs));

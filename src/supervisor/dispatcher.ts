@@ -27,7 +27,7 @@ import { Timeouts } from '../queue/timeouts.js';
 import type { HttpRequest, HttpResponse, Transport } from '../transport/types.js';
 import type { BreakerState, ChatReply, Clock, EmbedReply } from '../types.js';
 import type { Emitter } from './emitter.js';
-import { LEVEL_NAMES, newEntry, type BatchSlice, type Entry } from './entry.js';
+import { extra, LEVEL_NAMES, newEntry, type BatchSlice, type Entry } from './entry.js';
 
 /** What the dispatcher needs from the board around it (the actor system and the secret store). */
 export interface DispatcherHost {
@@ -101,7 +101,7 @@ export class Dispatcher {
       const refusal = this.refusal(entry, signal);
       if (refusal) {
         entry.settled = true;
-        this.record(entry, refusal.code);
+        this.record(entry, refusal.code, 0, 0);
         reject(refusal);
         return;
       }
@@ -373,30 +373,21 @@ export class Dispatcher {
       this.host.breaker().send({ type: 'attempt.succeeded' });
     }
     if (this.host.metrics.enabled) this.host.metrics.attemptFinished(key.name, 'ok');
-    if (entry.retryActor) entry.retryActor.send({ type: 'attempt.succeeded' });
+    entry.x?.retryActor?.send({ type: 'attempt.succeeded' });
     if (entry.kind === 'batch') return this.settleBatch(entry, key, parsed as { embeddings: number[][]; usage: { inputTokens: number } | null });
     if (entry.kind === 'chat') {
       const p = parsed as Omit<ChatReply, 'requestId' | 'provider' | 'keyName' | 'attempts'>;
-      if (p.usage) {
-        entry.hasUsage = true;
-        entry.usageIn = p.usage.inputTokens;
-        entry.usageOut = p.usage.outputTokens;
-      }
       const reply: ChatReply = {
         id: p.id, requestId: entry.requestId, provider: this.host.adapter.provider, model: p.model || entry.model, text: p.text,
         finishReason: p.finishReason, usage: p.usage, keyName: key.name, attempts: entry.attempts, raw: p.raw,
       };
-      return this.settleOk(entry, reply);
+      return this.settleOk(entry, reply, p.usage?.inputTokens ?? 0, p.usage?.outputTokens ?? 0);
     }
     const e = parsed as { embeddings: number[][]; usage: EmbedReply['usage'] };
-    if (e.usage) {
-      entry.hasUsage = true;
-      entry.usageIn = e.usage.inputTokens;
-    }
     this.settleOk(entry, {
       requestId: entry.requestId, provider: this.host.adapter.provider, model: entry.model, embeddings: e.embeddings,
       usage: e.usage, keyName: key.name, attempts: entry.attempts, batched: false,
-    } satisfies EmbedReply);
+    } satisfies EmbedReply, e.usage?.inputTokens ?? 0, 0);
   }
 
   private onFailure(entry: Entry, key: KeyRuntime, failure: AttemptFailure): void {
@@ -421,7 +412,7 @@ export class Dispatcher {
         return this.failOver(entry, new NoKeysError(`every key's quota is exhausted (last: "${key.name}")`));
       }
       case 'rateLimited': {
-        const wait = failure.retryAfterMs ?? backoffDelay(entry.retries + 1, this.cfg.retry, this.host.random);
+        const wait = failure.retryAfterMs ?? backoffDelay((entry.x?.retries ?? 0) + 1, this.cfg.retry, this.host.random);
         key.actor?.send({ type: 'key.rateLimited', untilMs: now + wait, waitMs: wait, reason: 'status_429' });
         const elsewhere = this.keys.some((k) => k !== key && isUsable(k) && k.state === 'ready');
         if (!elsewhere && failure.retryAfterMs !== null && failure.retryAfterMs > this.cfg.retry.maxRetryAfterMs) {
@@ -432,11 +423,11 @@ export class Dispatcher {
       }
       case 'retryable': {
         if (failure.retryAfterMs !== null && failure.retryAfterMs > this.cfg.retry.maxRetryAfterMs) return this.settleError(entry, failure.error);
-        const wait = failure.retryAfterMs ?? backoffDelay(entry.retries + 1, this.cfg.retry, this.host.random);
+        const wait = failure.retryAfterMs ?? backoffDelay((entry.x?.retries ?? 0) + 1, this.cfg.retry, this.host.random);
         return this.retry(entry, wait, failure);
       }
       case 'fatal':
-        if (entry.kind === 'batch' && failure.status === 400 && entry.slices!.length > 1) return this.bisect(entry);
+        if (entry.kind === 'batch' && failure.status === 400 && entry.x!.slices!.length > 1) return this.bisect(entry);
         return this.settleError(entry, failure.error);
     }
   }
@@ -450,17 +441,18 @@ export class Dispatcher {
   }
 
   private retry(entry: Entry, delayMs: number, failure: AttemptFailure): void {
-    if (entry.retries >= this.cfg.retry.maxRetries) {
-      if (entry.retryActor) entry.retryActor.send({ type: 'attempt.failed', retryable: false, delayMs: 0, reason: failure.reason });
+    const x = extra(entry);
+    if (x.retries >= this.cfg.retry.maxRetries) {
+      x.retryActor?.send({ type: 'attempt.failed', retryable: false, delayMs: 0, reason: failure.reason });
       return this.settleError(entry, new RetriesExhaustedError(entry.attempts, failure.error));
     }
-    entry.retries++;
+    x.retries++;
     if (this.host.metrics.enabled) this.host.metrics.retryScheduled(failure.reason);
     if (this.host.emitter.has('request.retrying')) {
       this.host.emitter.emit('request.retrying', { requestId: entry.requestId, attempt: entry.attempts + 1, delayMs, reason: failure.reason });
     }
-    if (!entry.retryActor) entry.retryActor = this.host.spawnRetry(entry, delayMs, failure.reason);
-    else entry.retryActor.send({ type: 'attempt.failed', retryable: true, delayMs, reason: failure.reason });
+    if (!x.retryActor) x.retryActor = this.host.spawnRetry(entry, delayMs, failure.reason);
+    else x.retryActor.send({ type: 'attempt.failed', retryable: true, delayMs, reason: failure.reason });
   }
 
   /** The retry actor's backoff ended: send the next attempt, on the same key when it can take it. */
@@ -498,9 +490,10 @@ export class Dispatcher {
     if (size > max) {
       // Sent alone, chunked to the provider's own limit per HTTP call.
       const limit = this.host.adapter.maxEmbeddingInputs;
-      member.partsLeft = Math.ceil(size / limit);
-      member.vectors = new Array(size);
-      member.batches = [];
+      extra(member);
+      member.x!.partsLeft = Math.ceil(size / limit);
+      member.x!.vectors = new Array(size);
+      member.x!.batches = [];
       for (let from = 0; from < size; from += limit) this.sendBatch(member.model, [{ member, from, to: Math.min(size, from + limit), offset: 0 }], 'size');
       return;
     }
@@ -511,9 +504,10 @@ export class Dispatcher {
     }
     const pending = collector.members.reduce((n, m) => n + m.inputs!.length, 0);
     if (pending > 0 && pending + size > max) collector.ref.send({ type: 'batch.flush' });
-    member.partsLeft = 1;
-    member.vectors = new Array(size);
-    member.batches = [];
+    extra(member);
+    member.x!.partsLeft = 1;
+    member.x!.vectors = new Array(size);
+    member.x!.batches = [];
     collector.members.push(member);
     collector.ref.send({ type: 'input.add', size, high: member.level === 0 });
   }
@@ -543,8 +537,8 @@ export class Dispatcher {
     }
     const batch = newEntry('batch', slices[0]!.member.requestId, model, level, now, earliest - now);
     batch.inputs = inputs;
-    batch.slices = slices;
-    for (const s of slices) s.member.batches!.push(batch);
+    extra(batch).slices = slices;
+    for (const s of slices) s.member.x!.batches!.push(batch);
     if (this.host.metrics.enabled) this.host.metrics.batchFlushed(slices.length);
     if (this.host.emitter.has('batch.flushed')) this.host.emitter.emit('batch.flushed', { model, size: slices.length, reason });
     this.active.add(batch);
@@ -553,36 +547,36 @@ export class Dispatcher {
 
   /** A 400 on a shared call: split in halves (not retries) so only the bad input's caller fails. */
   private bisect(batch: Entry): void {
-    const slices = batch.slices!;
+    const slices = batch.x!.slices!;
     const mid = Math.ceil(slices.length / 2);
     this.finishBatchEntry(batch);
-    for (const s of slices) s.member.partsLeft++;
+    for (const s of slices) s.member.x!.partsLeft++;
     this.sendBatch(batch.model, slices.slice(0, mid).map((s) => ({ ...s })), 'size', true);
     this.sendBatch(batch.model, slices.slice(mid).map((s) => ({ ...s })), 'size', true);
-    for (const s of slices) s.member.partsLeft--;
+    for (const s of slices) s.member.x!.partsLeft--;
   }
 
   private settleBatch(batch: Entry, key: KeyRuntime, parsed: { embeddings: number[][]; usage: { inputTokens: number } | null }): void {
     const total = batch.inputs!.length;
-    const slices = batch.slices!;
+    const slices = batch.x!.slices!;
     this.finishBatchEntry(batch);
     for (const s of slices) {
       const m = s.member;
       if (m.settled) continue;
-      for (let i = s.from; i < s.to; i++) m.vectors![i] = parsed.embeddings[s.offset + (i - s.from)]!;
+      for (let i = s.from; i < s.to; i++) m.x!.vectors![i] = parsed.embeddings[s.offset + (i - s.from)]!;
       if (parsed.usage) {
-        m.hasUsage = true;
-        m.usageIn += Math.round((parsed.usage.inputTokens * (s.to - s.from)) / total);
+        m.x!.hasUsage = true;
+        m.x!.usageIn += Math.round((parsed.usage.inputTokens * (s.to - s.from)) / total);
       }
       m.attempts = Math.max(m.attempts, batch.attempts);
-      m.batchedWith = Math.max(m.batchedWith, slices.length);
-      if (--m.partsLeft > 0) continue;
+      m.x!.batchedWith = Math.max(m.x!.batchedWith, slices.length);
+      if (--m.x!.partsLeft > 0) continue;
       m.dispatchedAt = batch.dispatchedAt;
-      const usage = m.hasUsage ? { inputTokens: m.usageIn, outputTokens: 0, totalTokens: m.usageIn } : null;
+      const usage = m.x!.hasUsage ? { inputTokens: m.x!.usageIn, outputTokens: 0, totalTokens: m.x!.usageIn } : null;
       this.settleOk(m, {
-        requestId: m.requestId, provider: this.host.adapter.provider, model: m.model, embeddings: m.vectors!,
-        usage, keyName: key.name, attempts: m.attempts, batched: m.batchedWith > 1,
-      } satisfies EmbedReply);
+        requestId: m.requestId, provider: this.host.adapter.provider, model: m.model, embeddings: m.x!.vectors!,
+        usage, keyName: key.name, attempts: m.attempts, batched: m.x!.batchedWith > 1,
+      } satisfies EmbedReply, usage?.inputTokens ?? 0, 0);
     }
   }
 
@@ -597,11 +591,11 @@ export class Dispatcher {
 
   // ── settlement ───────────────────────────────────────────────────────────────────────────
 
-  private settleOk(entry: Entry, value: unknown): void {
+  private settleOk(entry: Entry, value: unknown, inputTokens: number, outputTokens: number): void {
     if (entry.settled) return;
     entry.settled = true;
     this.releaseEntry(entry);
-    this.record(entry, OK);
+    this.record(entry, OK, inputTokens, outputTokens);
     if (this.host.emitter.has('request.settled')) this.emitSettled(entry, OK);
     entry.resolve(value);
     this.afterSettle();
@@ -611,7 +605,7 @@ export class Dispatcher {
     if (entry.settled) return;
     if (entry.kind === 'batch') {
       // A failed shared call fails each member that is still waiting on it.
-      const slices = entry.slices!;
+      const slices = entry.x!.slices!;
       this.finishBatchEntry(entry);
       for (const s of slices) {
         s.member.attempts = Math.max(s.member.attempts, entry.attempts);
@@ -622,7 +616,7 @@ export class Dispatcher {
     entry.settled = true;
     this.releaseEntry(entry);
     const code = (error as SwitchboardError).code ?? 'SB_PROVIDER';
-    this.record(entry, code);
+    this.record(entry, code, 0, 0);
     if (this.host.emitter.has('request.settled')) this.emitSettled(entry, code);
     entry.reject(error);
     this.afterSettle();
@@ -641,11 +635,11 @@ export class Dispatcher {
       this.inFlight--;
     }
     if (entry.ctl) entry.ctl.abort(entry.lastError ?? new Error('request settled'));
-    if (entry.retryActor) {
+    if (entry.x?.retryActor) {
       this.host.stopRetry(entry);
-      entry.retryActor = null;
+      entry.x.retryActor = null;
     }
-    if (entry.kind === 'member' && entry.batches) {
+    if (entry.kind === 'member' && entry.x?.batches) {
       // An aborted member leaves a collecting batch, or has its result dropped after the flush;
       // a batch left with no waiting member is abandoned.
       const collector = this.batches.get(entry.model);
@@ -653,8 +647,8 @@ export class Dispatcher {
         collector.members.splice(collector.members.indexOf(entry), 1);
         collector.ref.send({ type: 'input.remove', size: entry.inputs!.length });
       }
-      for (const batch of entry.batches) {
-        if (!batch.settled && batch.slices!.every((s) => s.member.settled)) this.finishBatchEntry(batch);
+      for (const batch of entry.x.batches) {
+        if (!batch.settled && batch.x!.slices!.every((s) => s.member.settled)) this.finishBatchEntry(batch);
       }
     }
   }
@@ -668,13 +662,13 @@ export class Dispatcher {
     this.pump();
   }
 
-  private record(entry: Entry, outcome: 'ok' | SwitchboardError['code']): void {
+  private record(entry: Entry, outcome: 'ok' | SwitchboardError['code'], inputTokens: number, outputTokens: number): void {
     if (!this.host.metrics.enabled || entry.kind === 'batch') return;
     const now = this.host.clock.now();
     const wait = entry.dispatchedAt >= 0 ? entry.dispatchedAt - entry.createdAt : now - entry.createdAt;
     this.host.metrics.requestSettled(
       entry.requestId, entry.model, entry.level, outcome, entry.attempts, now - entry.createdAt, wait,
-      entry.lastKeyName, entry.usageIn, entry.usageOut,
+      entry.lastKeyName, inputTokens, outputTokens,
     );
   }
 

@@ -28,10 +28,6 @@ export interface Entry {
   queued: boolean;
   chat: ChatRequest | null;
   inputs: string[] | null;
-  /** For a batch: its slices. For a member: how many batch parts are still owed. */
-  slices: BatchSlice[] | null;
-  partsLeft: number;
-  vectors: number[][] | null;
   tokens: number;
   createdAt: number;
   dispatchedAt: number;
@@ -51,25 +47,40 @@ export interface Entry {
   attemptTimedOut: boolean;
   isProbe: boolean;
   lastError: Error | null;
+  waitingForKey: boolean;
+  /** What only retrying requests and batches need, created on first need (keeps queued entries small). */
+  x: EntryExtra | null;
+}
+
+export interface EntryExtra {
   retryActor: ActorRefFrom<typeof retryMachine> | null;
   retryId: string | null;
   retries: number;
-  waitingForKey: boolean;
+  /** For a batch: its slices. */
+  slices: BatchSlice[] | null;
+  /** For a member: how many batch parts are still owed, the vectors so far, its batches. */
+  partsLeft: number;
+  vectors: number[][] | null;
+  batches: Entry[] | null;
   batchedWith: number;
   usageIn: number;
-  usageOut: number;
   hasUsage: boolean;
-  /** The batch a member currently rides in, if any. */
-  batches: Entry[] | null;
+}
+
+/** The entry's extra part, created when first needed. */
+export function extra(entry: Entry): EntryExtra {
+  return (entry.x ??= {
+    retryActor: null, retryId: null, retries: 0, slices: null, partsLeft: 0, vectors: null, batches: null,
+    batchedWith: 0, usageIn: 0, hasUsage: false,
+  });
 }
 
 export function newEntry(kind: Entry['kind'], requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number): Entry {
   return {
-    kind, requestId, model, level, rank: 0, seq: 0, queued: false, chat: null, inputs: null, slices: null, partsLeft: 0,
-    vectors: null, tokens: 0, createdAt: now, dispatchedAt: -1, timeoutMs, deadline: null, attemptTimer: null, signal: null,
-    onAbort: null, resolve: noop, reject: noop, settled: false, holdsSlot: false, attempts: 0, key: null, lastKeyName: null,
-    ctl: null, attemptTimedOut: false, isProbe: false, lastError: null, retryActor: null, retryId: null, retries: 0,
-    waitingForKey: false, batchedWith: 0, usageIn: 0, usageOut: 0, hasUsage: false, batches: null,
+    kind, requestId, model, level, rank: 0, seq: 0, queued: false, chat: null, inputs: null, tokens: 0, createdAt: now,
+    dispatchedAt: -1, timeoutMs, deadline: null, attemptTimer: null, signal: null, onAbort: null, resolve: noop, reject: noop,
+    settled: false, holdsSlot: false, attempts: 0, key: null, lastKeyName: null, ctl: null, attemptTimedOut: false,
+    isProbe: false, lastError: null, waitingForKey: false, x: null,
   };
 }
 
