@@ -176,3 +176,11 @@ export class TransportError extends Error {
     this.name = 'TransportError';
   }
 }
+
+/** `SB_CONFIG` for a model no configured provider serves (the gateway answers 404). */
+export class UnknownModelError extends ConfigError {
+  readonly status = 404;
+  constructor(model: string, why: string) {
+    super(`no route for model ${JSON.stringify(model)}: ${why}`, 'model');
+  }
+}

@@ -17,9 +17,12 @@ export {
   ShutdownError,
   BadResponseError,
   StreamInterruptedError,
+  UnknownModelError,
   scrubSecrets,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export { createRouter, Router, routeModel, fallsBack } from './router/index.js';
+export type { RouterOptions, RouterReport, RoutedReply } from './router/index.js';
 export { DEFAULTS } from './options.js';
 export type { SupervisorOptions, ResolvedConfig } from './options.js';
 export { loadKeys, loadBaseUrl } from './keys/index.js';

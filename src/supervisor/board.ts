@@ -404,6 +404,11 @@ export class Board {
     return this.dispatcher.peakInFlight;
   }
 
+  /** The board's clock time (ms). */
+  now(): number {
+    return this.clock.now();
+  }
+
   /** The configuration in force now (times in ms). */
   get config(): ResolvedConfig {
     return this.cfg;

@@ -1,0 +1,213 @@
+import { Registry } from 'prom-client';
+import { TimeoutError, UnknownModelError, type SwitchboardError } from '../errors.js';
+import type { SupervisorOptions } from '../options.js';
+import { validateOptions } from '../options.js';
+import { createSupervisor, type Board, type BoardCommand } from '../supervisor/index.js';
+import { createUndiciTransport } from '../transport/undici.js';
+import type { Transport } from '../transport/types.js';
+import { PROVIDERS, type BoardState, type ChatReply, type ChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
+import { ConfigError } from '../errors.js';
+import { routeModel } from './routing.js';
+
+/** Options of `createRouter` (DESIGN §13). Shared `clock`, `random`, `logger`, `inspect`, `transport` apply to every provider. */
+export interface RouterOptions {
+  providers: Partial<Record<Provider, Omit<SupervisorOptions, 'provider'>>>;
+  /** `{ [model]: [fallback models, in order] }`; a fallback may carry a provider prefix. */
+  fallbacks?: Record<string, string[]>;
+  clock?: Clock;
+  random?: () => number;
+  logger?: SupervisorOptions['logger'];
+  inspect?: unknown;
+  transport?: Transport;
+  env?: Record<string, string | undefined>;
+}
+
+export type RoutedReply<T> = T & { fallbackFrom?: string };
+
+export interface RouterReport {
+  generatedAt: string;
+  overall: { totalRequests: number; succeeded: number; failed: number; successRate: number; retries: number; fallbacks: number };
+  providers: Partial<Record<Provider, Report>>;
+  /** `{ [requested model]: { [model that served]: count } }`. */
+  fallbacks: Record<string, Record<string, number>>;
+}
+
+/** The failures that move a request to the next model of its group (DESIGN §13): never a 4xx. */
+export function fallsBack(error: unknown): boolean {
+  const e = error as SwitchboardError & { status?: number | null };
+  switch (e?.code) {
+    case 'SB_CIRCUIT_OPEN':
+    case 'SB_NO_KEYS':
+    case 'SB_TIMEOUT':
+      return true;
+    case 'SB_RETRIES_EXHAUSTED':
+      return e.status === null || e.status === undefined || e.status >= 500;
+    default:
+      return false;
+  }
+}
+
+/**
+ * One supervisor per provider behind routing by model (DESIGN §9 rules) with fallback groups.
+ *
+ * ```ts
+ * const router = createRouter({ providers: { openai: {}, anthropic: {} }, fallbacks: { 'gpt-4o-mini': ['anthropic/claude-3-5-haiku-latest'] } });
+ * const reply = await router.chat({ model: 'gpt-4o-mini', messages });   // reply.provider, reply.fallbackFrom
+ * ```
+ */
+export class Router {
+  readonly boards = new Map<Provider, Board>();
+  /** One Prometheus registry for every provider (a `provider` label tells them apart). */
+  readonly registry = new Registry();
+  private readonly fallbacks: Record<string, string[]>;
+  private readonly fallbackCounts = new Map<string, Map<string, number>>();
+  private readonly transport: Transport;
+  private readonly ownsTransport: boolean;
+  private readonly clock: Clock | undefined;
+
+  constructor(options: RouterOptions) {
+    if (!options || typeof options.providers !== 'object' || options.providers === null) {
+      throw new ConfigError('createRouter: expected `providers` to be an object of provider options, got ' + typeof options?.providers, 'providers');
+    }
+    for (const name of Object.keys(options.providers)) {
+      if (!(PROVIDERS as readonly string[]).includes(name)) throw new ConfigError(`createRouter: unknown provider \`providers.${name}\``, `providers.${name}`);
+      validateOptions(options.providers[name as Provider], `createRouter: providers.${name}`);
+    }
+    this.fallbacks = validateFallbacks(options.fallbacks ?? {});
+    this.ownsTransport = !options.transport;
+    this.transport = options.transport ?? createUndiciTransport();
+    this.clock = options.clock;
+    for (const [name, opts] of Object.entries(options.providers) as Array<[Provider, SupervisorOptions]>) {
+      this.boards.set(
+        name,
+        createSupervisor({
+          clock: options.clock, random: options.random, logger: options.logger, inspect: options.inspect, env: options.env,
+          transport: this.transport,
+          ...opts,
+          provider: name,
+          metrics: { ...opts.metrics, registry: this.registry },
+        }),
+      );
+    }
+  }
+
+  /** Which provider and model a requested model goes to; `UnknownModelError` (SB_CONFIG, 404 at the gateway) if none. */
+  route(model: string): { provider: Provider; model: string; board: Board } {
+    const r = typeof model === 'string' ? routeModel(model) : null;
+    if (!r) throw new UnknownModelError(String(model), 'not a known model family; prefix it with openai/, anthropic/, groq/ or gemini/');
+    const board = this.boards.get(r.provider);
+    if (!board) throw new UnknownModelError(model, `provider ${r.provider} is not configured (no key)`);
+    return { ...r, board };
+  }
+
+  chat(request: ChatRequest, options: RequestOptions = {}): Promise<RoutedReply<ChatReply>> {
+    return this.withFallbacks(request.model, options, (board, model, opts) => board.chat({ ...request, model }, opts));
+  }
+
+  embed(request: EmbedRequest, options: RequestOptions = {}): Promise<RoutedReply<EmbedReply>> {
+    return this.withFallbacks(request.model, options, (board, model, opts) => board.embed({ ...request, model }, opts));
+  }
+
+  private async withFallbacks<T extends { model: string }>(
+    requested: string,
+    options: RequestOptions,
+    run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
+  ): Promise<RoutedReply<T>> {
+    const first = this.route(requested);
+    const now = () => first.board.now();
+    const budget = options.timeoutMs ?? first.board.config.deadlineMs;
+    const deadlineAt = now() + budget;
+    const chain = [requested, ...(this.fallbacks[requested] ?? [])];
+    let lastError: unknown = null;
+    for (let i = 0; i < chain.length; i++) {
+      let target: ReturnType<Router['route']>;
+      try {
+        target = i === 0 ? first : this.route(chain[i]!);
+      } catch {
+        continue; // a fallback to an unconfigured provider is skipped
+      }
+      const left = deadlineAt - now();
+      if (left <= 0) throw lastError && (lastError as SwitchboardError).code === 'SB_TIMEOUT' ? lastError : new TimeoutError(budget, lastError ?? undefined);
+      try {
+        const reply = await run(target.board, target.model, { ...options, timeoutMs: left });
+        if (i === 0) return reply;
+        this.countFallback(requested, chain[i]!);
+        return { ...reply, fallbackFrom: requested };
+      } catch (error) {
+        lastError = error;
+        if (!fallsBack(error) || options.signal?.aborted) throw error;
+      }
+    }
+    throw lastError;
+  }
+
+  private countFallback(from: string, to: string): void {
+    let m = this.fallbackCounts.get(from);
+    if (!m) this.fallbackCounts.set(from, (m = new Map()));
+    m.set(to, (m.get(to) ?? 0) + 1);
+  }
+
+  /** Per provider and overall, with fallbacks per route. */
+  report(options: { includeDetails?: boolean } = {}): RouterReport {
+    const providers: Partial<Record<Provider, Report>> = {};
+    const overall = { totalRequests: 0, succeeded: 0, failed: 0, successRate: 0, retries: 0, fallbacks: 0 };
+    for (const [name, board] of this.boards) {
+      const r = board.report(options);
+      providers[name] = r;
+      overall.totalRequests += r.summary.totalRequests;
+      overall.succeeded += r.summary.succeeded;
+      overall.failed += r.summary.failed;
+      overall.retries += r.summary.retries;
+    }
+    const fallbacks: Record<string, Record<string, number>> = {};
+    for (const [from, m] of this.fallbackCounts) {
+      fallbacks[from] = Object.fromEntries(m);
+      for (const n of m.values()) overall.fallbacks += n;
+    }
+    overall.successRate = overall.totalRequests ? Math.round((overall.succeeded / overall.totalRequests) * 10000) / 100 : 0;
+    return { generatedAt: new Date(this.clock?.now() ?? Date.now()).toISOString(), overall, providers, fallbacks };
+  }
+
+  state(): Partial<Record<Provider, BoardState>> {
+    return Object.fromEntries([...this.boards].map(([name, board]) => [name, board.state()]));
+  }
+
+  /** Sends a command to one provider's supervisor, or to every one. */
+  send(command: BoardCommand, provider?: Provider): void {
+    if (provider) {
+      const board = this.boards.get(provider);
+      if (!board) throw new ConfigError(`router.send: provider ${provider} is not configured`, 'provider');
+      board.send(command);
+      return;
+    }
+    for (const board of this.boards.values()) board.send(command);
+  }
+
+  resetStats(): void {
+    for (const board of this.boards.values()) board.resetStats();
+    this.fallbackCounts.clear();
+  }
+
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  async stop(options: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    await Promise.all([...this.boards.values()].map((b) => b.stop(options)));
+    if (this.ownsTransport) await (this.transport as { close?: () => Promise<void> }).close?.();
+  }
+}
+
+function validateFallbacks(fallbacks: unknown): Record<string, string[]> {
+  if (typeof fallbacks !== 'object' || fallbacks === null || Array.isArray(fallbacks)) throw new ConfigError('createRouter: expected `fallbacks` to be an object of model → model[]', 'fallbacks');
+  for (const [model, group] of Object.entries(fallbacks)) {
+    if (!Array.isArray(group) || !group.every((m) => typeof m === 'string' && routeModel(m) !== null)) {
+      throw new ConfigError(`createRouter: expected \`fallbacks.${model}\` to be an array of routable model names, got ${JSON.stringify(group)}`, `fallbacks.${model}`);
+    }
+  }
+  return fallbacks as Record<string, string[]>;
+}
+
+export function createRouter(options: RouterOptions): Router {
+  return new Router(options);
+}
