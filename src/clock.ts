@@ -43,6 +43,8 @@ export interface TestClock extends Clock {
   /** Yields a few macrotask turns so promise chains and socket callbacks settle. */
   flush(turns?: number): Promise<void>;
   pending(): number;
+  /** When the earliest pending timer is due, or null. */
+  nextAt(): number | null;
 }
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -116,6 +118,7 @@ export function createTestClock(start = Date.parse('2026-01-01T00:00:00.000Z')):
       for (let i = 0; i < turns; i++) await macrotask();
     },
     pending: () => timers.size,
+    nextAt: () => earliestDue(Infinity)?.at ?? null,
   };
   return clock;
 }

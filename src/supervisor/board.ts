@@ -313,6 +313,7 @@ export class Board {
       key.state = state;
       key.untilMs = snap.context.untilMs;
       if (state !== was) this.emitKey(key, state, snap.context.reason);
+      if (state === 'ready') this.dispatcher.coolIfSpent(key, this.clock.now());
       if (state === 'ready' || !isUsable(key)) this.dispatcher.pump();
     });
   }

@@ -354,12 +354,16 @@ export class Dispatcher {
     if (this.breakerState === 'halfOpen') this.host.breaker().send({ type: 'probe.released' });
   }
 
-  /** A key whose budget is spent (net of in-flight) cools until the budget refills: the 429 we avoid. */
-  private coolIfSpent(key: KeyRuntime, now: number): void {
-    if (key.state !== 'ready' || !key.actor) return;
+  /**
+   * A key whose budget is spent (net of in-flight) cools until the budget refills: the 429 we avoid.
+   * Answers still in flight may push the refill later; the cooling is then extended, so a key that
+   * is `ready` but out of budget always has a timer that will wake the queue.
+   */
+  coolIfSpent(key: KeyRuntime, now: number): void {
+    if (!key.actor || (key.state !== 'ready' && key.state !== 'cooling')) return;
     const at = budgetRefillAt(key, now, 0);
-    if (at === null) return;
-    this.host.metrics.pacingAvoided();
+    if (at === null || (key.state === 'cooling' && key.untilMs !== null && key.untilMs >= at)) return;
+    if (key.state === 'ready' && this.host.metrics.enabled) this.host.metrics.pacingAvoided();
     key.actor.send({ type: 'key.budgetSpent', untilMs: at, waitMs: at - now, reason: 'budget' });
   }
 
