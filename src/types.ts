@@ -164,3 +164,60 @@ export interface SwitchboardEvents {
   'queue.full': { depth: number; size: number };
 }
 export type SwitchboardEventType = keyof SwitchboardEvents;
+
+/** DESIGN §11: one piece of a streamed answer. */
+export interface ChatChunk {
+  delta: string;
+  finishReason?: FinishReason;
+  usage?: Usage | null;
+  toolCalls?: ToolCallDelta[];
+}
+
+/** DESIGN §12: a function tool, in OpenAI's shape (translated for anthropic and gemini). */
+export interface ToolDefinition {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A streamed fragment of a tool call (OpenAI's `delta.tool_calls[i]` shape). */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function?: { name?: string; arguments?: string };
+}
+
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string; detail?: string } };
+
+/** Messages beyond plain text (DESIGN §12): content parts, assistant tool calls, tool results. */
+export type RichChatMessage =
+  | { role: 'system' | 'user' | 'assistant'; content: string | ContentPart[] | null; toolCalls?: ToolCall[]; name?: string }
+  | { role: 'tool'; content: string | ContentPart[]; toolCallId: string; name?: string };
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean; description?: string } };
+
+/**
+ * A chat request with the OpenAI request surface (DESIGN §12): tools, tool choice, JSON mode and
+ * image parts, translated for anthropic and gemini, passed through for openai and groq.
+ */
+export interface RichChatRequest extends Omit<ChatRequest, 'messages'> {
+  messages: Array<ChatMessage | RichChatMessage>;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  responseFormat?: ResponseFormat;
+}
+
+/** A reply that may carry tool calls (finishReason `tool_calls`). */
+export type RichChatReply = ChatReply & { toolCalls?: ToolCall[] };

@@ -1,4 +1,4 @@
-import type { ChatRequest, FinishReason, Provider, Usage } from '../types.js';
+import type { ChatChunk, FinishReason, Provider, RichChatRequest, ToolCall, Usage } from '../types.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 
 /** What an adapter needs to build one HTTP attempt. The secret goes only into the auth header. */
@@ -15,6 +15,18 @@ export interface ParsedChat {
   finishReason: FinishReason;
   usage: Usage | null;
   raw: unknown;
+  /** Tool calls of the answer (finishReason `tool_calls`), in OpenAI's shape. */
+  toolCalls?: ToolCall[];
+}
+
+/**
+ * Parses one provider's streaming format, one Server-Sent Event at a time (DESIGN §11).
+ * `push` returns the chunks the event carries (possibly none) and throws `BadResponseError` on a
+ * malformed event or a provider `error` event; `done` turns true at the provider's end marker.
+ */
+export interface StreamParser {
+  push(event: { event?: string; data: string }): ChatChunk[];
+  readonly done: boolean;
 }
 
 export interface ParsedEmbeddings {
@@ -58,7 +70,15 @@ export interface ProviderAdapter {
   readonly supportsEmbeddings: boolean;
   /** Largest number of inputs one embeddings call takes (OpenAI 2,048, Gemini 100). */
   readonly maxEmbeddingInputs: number;
-  buildChat(request: ChatRequest, ctx: BuildContext): HttpRequest;
+  /**
+   * Builds the chat request. Tools, tool choice, JSON mode and image parts are translated into the
+   * provider's own form (anthropic, gemini) or passed through (openai, groq); a field with no
+   * translation throws `ConfigError` naming the field (DESIGN §12).
+   */
+  buildChat(request: RichChatRequest, ctx: BuildContext): HttpRequest;
+  /** The same request asking for the provider's streaming format. */
+  buildChatStream?(request: RichChatRequest, ctx: BuildContext): HttpRequest;
+  streamParser?(): StreamParser;
   parseChat(response: HttpResponse): ParsedChat;
   buildEmbed(model: string, inputs: string[], ctx: BuildContext): HttpRequest;
   parseEmbed(response: HttpResponse, inputCount: number): ParsedEmbeddings;
