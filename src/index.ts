@@ -22,7 +22,7 @@ export {
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createRouter, Router, routeModel, fallsBack } from './router/index.js';
-export type { RouterOptions, RouterReport, RoutedReply } from './router/index.js';
+export type { RouterOptions, RouterReport, RoutedReply, RoutedChunk } from './router/index.js';
 export { DEFAULTS } from './options.js';
 export type { SupervisorOptions, ResolvedConfig } from './options.js';
 export { loadKeys, loadBaseUrl } from './keys/index.js';
@@ -49,6 +49,16 @@ export type {
   Jitter,
   Logger,
   Report,
+  ChatChunk,
+  ToolDefinition,
+  ToolCall,
+  ToolCallDelta,
+  ContentPart,
+  RichChatMessage,
+  RichChatRequest,
+  RichChatReply,
+  ToolChoice,
+  ResponseFormat,
   SwitchboardEvents,
   SwitchboardEventType,
 } from './types.js';

@@ -1,3 +1,3 @@
 export { createRouter, fallsBack, Router } from './router.js';
-export type { RouterOptions, RouterReport, RoutedReply } from './router.js';
+export type { RouterOptions, RouterReport, RoutedReply, RoutedChunk } from './router.js';
 export { routeModel } from './routing.js';

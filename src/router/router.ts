@@ -5,7 +5,7 @@ import { validateOptions } from '../options.js';
 import { createSupervisor, type Board, type BoardCommand } from '../supervisor/index.js';
 import { createUndiciTransport } from '../transport/undici.js';
 import type { Transport } from '../transport/types.js';
-import { PROVIDERS, type BoardState, type ChatReply, type ChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
+import { PROVIDERS, type BoardState, type ChatChunk, type ChatReply, type ChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
 import { ConfigError } from '../errors.js';
 import { routeModel } from './routing.js';
 
@@ -23,6 +23,9 @@ export interface RouterOptions {
 }
 
 export type RoutedReply<T> = T & { fallbackFrom?: string };
+
+/** A streamed chunk with the model and provider that serve it (and `fallbackFrom` after a fallback). */
+export type RoutedChunk = ChatChunk & { model: string; provider: Provider; fallbackFrom?: string };
 
 export interface RouterReport {
   generatedAt: string;
@@ -102,6 +105,47 @@ export class Router {
 
   chat(request: ChatRequest, options: RequestOptions = {}): Promise<RoutedReply<ChatReply>> {
     return this.withFallbacks(request.model, options, (board, model, opts) => board.chat({ ...request, model }, opts));
+  }
+
+  /**
+   * Streams a chat with the same routing and fallbacks; a fallback happens only before the first
+   * chunk (DESIGN §11, §13). Leaving the loop aborts the upstream call.
+   */
+  async *chatStream(request: ChatRequest, options: RequestOptions = {}): AsyncGenerator<RoutedChunk, void, undefined> {
+    const requested = request.model;
+    const first = this.route(requested);
+    const budget = options.timeoutMs ?? first.board.config.deadlineMs;
+    const deadlineAt = first.board.now() + budget;
+    const chain = [requested, ...(this.fallbacks[requested] ?? [])];
+    let lastError: unknown = null;
+    for (let i = 0; i < chain.length; i++) {
+      let target: ReturnType<Router['route']>;
+      try {
+        target = i === 0 ? first : this.route(chain[i]!);
+      } catch {
+        continue;
+      }
+      const left = deadlineAt - first.board.now();
+      if (left <= 0) throw lastError && (lastError as SwitchboardError).code === 'SB_TIMEOUT' ? lastError : new TimeoutError(budget, lastError ?? undefined);
+      const it = target.board.chatStream({ ...request, model: target.model }, { ...options, timeoutMs: left });
+      let head: IteratorResult<ChatChunk>;
+      try {
+        head = await it.next();
+      } catch (error) {
+        lastError = error;
+        if (!fallsBack(error) || options.signal?.aborted) throw error;
+        continue;
+      }
+      if (i > 0) this.countFallback(requested, chain[i]!);
+      const tag = i > 0 ? { model: target.model, provider: target.provider, fallbackFrom: requested } : { model: target.model, provider: target.provider };
+      try {
+        for (let r = head; !r.done; r = await it.next()) yield { ...r.value, ...tag };
+      } finally {
+        await it.return?.();
+      }
+      return;
+    }
+    throw lastError;
   }
 
   embed(request: EmbedRequest, options: RequestOptions = {}): Promise<RoutedReply<EmbedReply>> {

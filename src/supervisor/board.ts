@@ -6,7 +6,7 @@ import type { keySlotMachine } from '../../machines/key-slot.machine.js';
 import type { retryMachine } from '../../machines/retry.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { systemClock } from '../clock.js';
-import { ConfigError, type SwitchboardError } from '../errors.js';
+import { AbortedError, ConfigError, type SwitchboardError } from '../errors.js';
 import { newKeyRuntime, type KeyRuntime } from '../keys/key-runtime.js';
 import { loadBaseUrl, loadKeys } from '../keys/env.js';
 import { createMetrics, startSchedule, validateSchedule, type MetricsRecorder, type ScheduleHandle } from '../metrics/index.js';
@@ -18,6 +18,7 @@ import type { Transport } from '../transport/types.js';
 import type {
   BoardState,
   BreakerState,
+  ChatChunk,
   ChatReply,
   ChatRequest,
   Clock,
@@ -34,7 +35,8 @@ import type {
 } from '../types.js';
 import { Dispatcher, isUsable } from './dispatcher.js';
 import { Emitter } from './emitter.js';
-import { estimateTokens, newEntry, type Entry } from './entry.js';
+import { ChunkStream } from './chunk-stream.js';
+import { estimateTokens, extra, newEntry, type Entry } from './entry.js';
 
 /** Commands `board.send` takes (DESIGN §2). */
 export type BoardCommand =
@@ -161,6 +163,38 @@ export class Board {
     entry.chat = request;
     entry.tokens = estimateTokens(request);
     return this.dispatcher.submit(entry, options?.signal) as Promise<ChatReply>;
+  }
+
+  /**
+   * Streams a chat (DESIGN §11) as an async iterable of `ChatChunk`s. It is one request: it waits in
+   * the queue by priority and holds its slot and key until the stream ends. Retries and key
+   * failover happen only before the first chunk; after it a failure ends the loop with
+   * `SB_STREAM_INTERRUPTED` (`partialText`). Leaving the loop early aborts the upstream call.
+   *
+   * ```ts
+   * for await (const chunk of board.chatStream({ model: 'gpt-4o-mini', messages })) process.stdout.write(chunk.delta);
+   * ```
+   */
+  chatStream(request: ChatRequest, options?: RequestOptions): AsyncIterableIterator<ChatChunk> {
+    let entry: Entry | null = null;
+    const stream = new ChunkStream(() => {
+      if (entry) this.dispatcher.settleError(entry, new AbortedError('the caller left the stream'));
+    });
+    const made = this.newRequest('stream', request?.model, options);
+    const bad = 'code' in made ? made : checkChat(request);
+    if (bad) {
+      stream.fail(bad);
+      return stream;
+    }
+    entry = made as Entry;
+    entry.chat = request;
+    entry.tokens = estimateTokens(request);
+    extra(entry).stream = stream;
+    this.dispatcher.submit(entry, options?.signal).then(
+      () => stream.end(),
+      (error: Error) => stream.fail(error),
+    );
+    return stream;
   }
 
   /** Embeds `input` (a string or a string[]); batchable models share HTTP calls (DESIGN §2 "Batching"). */

@@ -1,3 +1,4 @@
+import { createParser } from 'eventsource-parser';
 import type { ActorRefFrom } from 'xstate';
 import type { batcherMachine } from '../../machines/batcher.machine.js';
 import type { circuitBreakerMachine } from '../../machines/circuit-breaker.machine.js';
@@ -7,11 +8,13 @@ import {
   AuthError,
   BadResponseError,
   CircuitOpenError,
+  ConfigError,
   NoKeysError,
   ProviderError,
   QueueFullError,
   RetriesExhaustedError,
   ShutdownError,
+  StreamInterruptedError,
   TimeoutError,
   type SwitchboardError,
 } from '../errors.js';
@@ -24,8 +27,8 @@ import type { ProviderAdapter } from '../providers/types.js';
 import type { ResolvedConfig } from '../options.js';
 import { PriorityQueue } from '../queue/priority-queue.js';
 import { Timeouts } from '../queue/timeouts.js';
-import type { HttpRequest, HttpResponse, Transport } from '../transport/types.js';
-import type { BreakerState, ChatReply, Clock, EmbedReply } from '../types.js';
+import type { HttpRequest, HttpResponse, StreamingTransport, StreamResponse, Transport } from '../transport/types.js';
+import type { BreakerState, ChatChunk, ChatReply, Clock, EmbedReply, RichChatRequest } from '../types.js';
 import type { Emitter } from './emitter.js';
 import { extra, LEVEL_NAMES, newEntry, type BatchSlice, type Entry } from './entry.js';
 
@@ -269,6 +272,10 @@ export class Dispatcher {
     if (this.host.emitter.has('request.dispatched')) {
       this.host.emitter.emit('request.dispatched', { requestId: entry.requestId, keyName: key.name, attempt: entry.attempts });
     }
+    if (entry.kind === 'stream') {
+      void this.runStream(entry, key, ctl, request);
+      return;
+    }
     let call: Promise<HttpResponse>;
     try {
       call = this.host.transport(request, ctl.signal);
@@ -283,7 +290,11 @@ export class Dispatcher {
 
   private buildRequest(entry: Entry, secret: string): HttpRequest {
     const ctx = { baseUrl: this.host.baseUrl, secret, requestId: entry.requestId };
-    if (entry.kind === 'chat') return this.host.adapter.buildChat(entry.chat!, ctx);
+    if (entry.kind === 'chat') return this.host.adapter.buildChat(entry.chat as RichChatRequest, ctx);
+    if (entry.kind === 'stream') {
+      if (!this.host.adapter.buildChatStream) throw new ConfigError(`${this.host.adapter.provider} cannot stream yet`, 'stream');
+      return this.host.adapter.buildChatStream(entry.chat as RichChatRequest, ctx);
+    }
     return this.host.adapter.buildEmbed(entry.model, entry.inputs!, ctx);
   }
 
@@ -310,16 +321,7 @@ export class Dispatcher {
   private onAnswer(entry: Entry, key: KeyRuntime, ctl: AbortController, res: HttpResponse): void {
     if (!this.endAttempt(entry, key, ctl)) return;
     const now = this.host.clock.now();
-    const budget = this.host.adapter.rateLimit(res.headers, now);
-    if (budget) {
-      key.limitRequests = budget.limitRequests ?? key.limitRequests;
-      key.remainingRequests = budget.remainingRequests;
-      key.resetRequestsAt = budget.resetRequestsAt;
-      key.limitTokens = budget.limitTokens ?? key.limitTokens;
-      key.remainingTokens = budget.remainingTokens;
-      key.resetTokensAt = budget.resetTokensAt;
-      this.coolIfSpent(key, now);
-    }
+    this.readBudget(key, res.headers, now);
     if (entry.settled) return this.afterAbandoned(entry);
     if (res.status >= 200 && res.status < 300) {
       let parsed: unknown;
@@ -332,6 +334,99 @@ export class Dispatcher {
       return this.onSuccess(entry, key, parsed);
     }
     this.onFailure(entry, key, classifyResponse(res, this.host.adapter, now, key.name));
+  }
+
+  /** Every answer, success included, tells the key's remaining budget and its reset. */
+  private readBudget(key: KeyRuntime, headers: Record<string, string>, now: number): void {
+    const budget = this.host.adapter.rateLimit(headers, now);
+    if (!budget) return;
+    key.limitRequests = budget.limitRequests ?? key.limitRequests;
+    key.remainingRequests = budget.remainingRequests;
+    key.resetRequestsAt = budget.resetRequestsAt;
+    key.limitTokens = budget.limitTokens ?? key.limitTokens;
+    key.remainingTokens = budget.remainingTokens;
+    key.resetTokensAt = budget.resetTokensAt;
+    this.coolIfSpent(key, now);
+  }
+
+  /**
+   * One streamed attempt (DESIGN §11). A non-2xx answer is read whole and classified like any
+   * other. On a 2xx, events are parsed as they arrive and handed to the caller; a failure before
+   * the first chunk reached the caller is retried like any failed attempt, after it the request ends
+   * with `SB_STREAM_INTERRUPTED` and the partial text. The attempt timeout is an idle timeout here:
+   * re-armed on every piece of the body, so a hung stream is caught and a long one is not cut.
+   */
+  private async runStream(entry: Entry, key: KeyRuntime, ctl: AbortController, request: HttpRequest): Promise<void> {
+    const transport = this.host.transport as StreamingTransport;
+    let res: StreamResponse;
+    try {
+      if (!transport.stream) throw new ConfigError('the transport cannot stream', 'transport');
+      res = await transport.stream(request, ctl.signal);
+    } catch (error) {
+      return this.onNoAnswer(entry, key, ctl, error);
+    }
+    if (res.status < 200 || res.status >= 300) {
+      let text = '';
+      try {
+        for await (const piece of res.body) text += piece;
+      } catch (error) {
+        return this.onNoAnswer(entry, key, ctl, error);
+      }
+      return this.onAnswer(entry, key, ctl, { status: res.status, headers: res.headers, body: text });
+    }
+    this.readBudget(key, res.headers, this.host.clock.now());
+    const x = extra(entry);
+    const parser = this.host.adapter.streamParser!();
+    let failure: unknown = null;
+    const sse = createParser({
+      onEvent: (ev) => {
+        if (failure !== null || entry.settled) return;
+        try {
+          for (const chunk of parser.push({ event: ev.event, data: ev.data })) this.deliver(entry, chunk);
+        } catch (error) {
+          failure = error;
+        }
+      },
+    });
+    try {
+      for await (const piece of res.body) {
+        if (entry.settled) break;
+        this.attemptTimeouts.cancel(entry.attemptTimer);
+        entry.attemptTimer = this.attemptTimeouts.add(entry, this.cfg.timeoutMs);
+        sse.feed(piece);
+        if (failure !== null || parser.done) break;
+      }
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure === null && !parser.done && !entry.settled) failure = new BadResponseError('the stream ended before its end marker', res.status);
+    if (entry.settled || failure === null) {
+      if (!this.endAttempt(entry, key, ctl)) return;
+      if (entry.settled) return this.afterAbandoned(entry);
+      const usage = x.streamUsage;
+      return this.onSuccess(entry, key, { text: x.partial, usage });
+    }
+    if (!x.delivered) return this.onNoAnswer(entry, key, ctl, failure);
+    const timedOut = entry.attemptTimedOut && ctl.signal.reason === ATTEMPT_TIMEOUT;
+    if (!this.endAttempt(entry, key, ctl)) return;
+    const classified = classifyThrown(failure, timedOut);
+    if (this.host.metrics.enabled) this.host.metrics.attemptFinished(key.name, 'failed');
+    if (entry.isProbe) {
+      entry.isProbe = false;
+      if (this.breakerState === 'halfOpen') this.host.breaker().send({ type: classified.breakerFailure ? 'probe.failed' : 'probe.released' });
+    } else if (classified.breakerFailure && this.breakerState === 'closed') {
+      this.host.breaker().send({ type: 'attempt.failed' });
+    }
+    this.settleError(entry, new StreamInterruptedError(x.partial, classified.error));
+  }
+
+  /** A chunk reaches the caller: from here on the stream is committed (no retry, no failover). */
+  private deliver(entry: Entry, chunk: ChatChunk): void {
+    const x = entry.x!;
+    x.delivered = true;
+    x.partial += chunk.delta;
+    if (chunk.usage) x.streamUsage = chunk.usage;
+    x.stream!.push(chunk);
   }
 
   private onNoAnswer(entry: Entry, key: KeyRuntime, ctl: AbortController, error: unknown): void {
@@ -378,6 +473,10 @@ export class Dispatcher {
     }
     if (this.host.metrics.enabled) this.host.metrics.attemptFinished(key.name, 'ok');
     entry.x?.retryActor?.send({ type: 'attempt.succeeded' });
+    if (entry.kind === 'stream') {
+      const u = (parsed as { usage: { inputTokens: number; outputTokens: number } | null }).usage;
+      return this.settleOk(entry, parsed, u?.inputTokens ?? 0, u?.outputTokens ?? 0);
+    }
     if (entry.kind === 'batch') return this.settleBatch(entry, key, parsed as { embeddings: number[][]; usage: { inputTokens: number } | null });
     if (entry.kind === 'chat') {
       const p = parsed as Omit<ChatReply, 'requestId' | 'provider' | 'keyName' | 'attempts'>;

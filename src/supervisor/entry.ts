@@ -2,7 +2,8 @@ import type { ActorRefFrom } from 'xstate';
 import type { retryMachine } from '../../machines/retry.machine.js';
 import type { KeyRuntime } from '../keys/key-runtime.js';
 import type { TimeoutNode } from '../queue/timeouts.js';
-import type { ChatRequest, PriorityName } from '../types.js';
+import type { ChatRequest, PriorityName, Usage } from '../types.js';
+import type { ChunkStream } from './chunk-stream.js';
 
 export const LEVEL_NAMES: readonly PriorityName[] = ['high', 'normal', 'low'];
 
@@ -19,7 +20,7 @@ export interface BatchSlice {
  * `batch` of members sent as one HTTP call. Plain data — queued requests are never actors.
  */
 export interface Entry {
-  kind: 'chat' | 'embed' | 'member' | 'batch';
+  kind: 'chat' | 'embed' | 'member' | 'batch' | 'stream';
   requestId: string;
   model: string;
   level: 0 | 1 | 2;
@@ -65,13 +66,18 @@ export interface EntryExtra {
   batchedWith: number;
   usageIn: number;
   hasUsage: boolean;
+  /** For a stream: the caller's iterator, whether a chunk reached it, the text so far, the final usage. */
+  stream: ChunkStream | null;
+  delivered: boolean;
+  partial: string;
+  streamUsage: Usage | null;
 }
 
 /** The entry's extra part, created when first needed. */
 export function extra(entry: Entry): EntryExtra {
   return (entry.x ??= {
     retryActor: null, retryId: null, retries: 0, slices: null, partsLeft: 0, vectors: null, batches: null,
-    batchedWith: 0, usageIn: 0, hasUsage: false,
+    batchedWith: 0, usageIn: 0, hasUsage: false, stream: null, delivered: false, partial: '', streamUsage: null,
   });
 }
 

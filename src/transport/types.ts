@@ -24,3 +24,17 @@ export interface HttpResponse {
  * or the signal's reason.
  */
 export type Transport = (request: HttpRequest, signal: AbortSignal) => Promise<HttpResponse>;
+
+/** A streamed answer: the status and headers as they arrive, the body as text pieces. */
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: AsyncIterable<string>;
+}
+
+/**
+ * A transport that can also stream (DESIGN §11). `stream` resolves once the headers are in; the
+ * body iterates as it arrives and throws (a `TransportError`, or the signal's reason) if the
+ * connection fails mid-body.
+ */
+export type StreamingTransport = Transport & { stream?(request: HttpRequest, signal: AbortSignal): Promise<StreamResponse> };

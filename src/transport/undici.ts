@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { TransportError } from '../errors.js';
-import type { HttpRequest, HttpResponse, Transport } from './types.js';
+import type { HttpRequest, HttpResponse, StreamResponse, Transport } from './types.js';
 
 export interface UndiciTransportOptions {
   /** Largest body read, in bytes (default 16 MiB). A larger one rejects `SB_BODY_TOO_LARGE`. */
@@ -16,7 +16,7 @@ export interface UndiciTransportOptions {
 }
 
 /** A `Transport` over undici keep-alive pools; `close()` closes every pool (in-flight requests finish first). */
-export type UndiciTransport = Transport & { close(): Promise<void> };
+export type UndiciTransport = Transport & { close(): Promise<void>; stream(request: HttpRequest, signal: AbortSignal): Promise<StreamResponse> };
 
 /**
  * The body was larger than `maxBodyBytes`. An answer did come (`status`), but it cannot be read:
@@ -147,7 +147,38 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     }
   };
 
+  /** The same request, the body handed over as it arrives (for Server-Sent Events). */
+  const stream = async (req: HttpRequest, signal: AbortSignal): Promise<StreamResponse> => {
+    if (signal.aborted) throw signal.reason;
+    if (closed) throw new TransportError('UND_ERR_CLOSED', 'transport is closed');
+    const hostStart = req.url.indexOf('//') + 2;
+    const slash = req.url.indexOf('/', hostStart);
+    const origin = slash === -1 ? req.url : req.url.slice(0, slash);
+    const path = slash === -1 ? '/' : req.url.slice(slash);
+    let res: Awaited<ReturnType<Pool['request']>>;
+    try {
+      res = await poolFor(origin).request({ method: req.method, path, headers: req.headers, body: req.body, signal });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw new TransportError(errorCode(err), `${req.method} ${origin} stream failed: ${describe(err)}`);
+    }
+    res.body.setEncoding('utf8');
+    const source = res.body as AsyncIterable<string>;
+    async function* body(): AsyncIterable<string> {
+      try {
+        for await (const piece of source) yield piece;
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        throw new TransportError(errorCode(err), `${req.method} ${origin} stream broke: ${describe(err)}`);
+      } finally {
+        if (!res.body.destroyed) res.body.destroy();
+      }
+    }
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: body() };
+  };
+
   const transport = send as UndiciTransport;
+  transport.stream = stream;
   transport.close = async () => {
     closed = true;
     const all = [...pools.values()];

@@ -1,0 +1,82 @@
+import type { ChatChunk } from '../types.js';
+
+/**
+ * The caller's side of a streamed chat (DESIGN §11): an async iterator fed by the dispatcher.
+ * A failure ends the iteration with the error; leaving the loop (`break`, `return`) calls
+ * `onLeave`, which aborts the upstream call at once.
+ */
+export class ChunkStream implements AsyncIterableIterator<ChatChunk> {
+  private buffer: ChatChunk[] = [];
+  private head = 0;
+  private ended = false;
+  private error: Error | null = null;
+  private closed = false;
+  private waiter: { resolve: (r: IteratorResult<ChatChunk>) => void; reject: (e: Error) => void } | null = null;
+
+  constructor(private readonly onLeave: () => void) {}
+
+  push(chunk: ChatChunk): void {
+    if (this.closed || this.ended || this.error) return;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w.resolve({ value: chunk, done: false });
+    } else this.buffer.push(chunk);
+  }
+
+  end(): void {
+    if (this.ended || this.error) return;
+    this.ended = true;
+    this.wake();
+  }
+
+  fail(error: Error): void {
+    if (this.ended || this.error || this.closed) return;
+    this.error = error;
+    this.wake();
+  }
+
+  private wake(): void {
+    if (!this.waiter || this.head < this.buffer.length) return;
+    const w = this.waiter;
+    this.waiter = null;
+    if (this.error) w.reject(this.takeError());
+    else w.resolve({ value: undefined, done: true });
+  }
+
+  private takeError(): Error {
+    const e = this.error!;
+    this.closed = true;
+    return e;
+  }
+
+  next(): Promise<IteratorResult<ChatChunk>> {
+    if (this.head < this.buffer.length) {
+      const value = this.buffer[this.head++]!;
+      if (this.head === this.buffer.length) {
+        this.buffer = [];
+        this.head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.error) return Promise.reject(this.takeError());
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<ChatChunk>> {
+    if (!this.closed) {
+      this.closed = true;
+      this.buffer = [];
+      if (!this.ended && !this.error) this.onLeave();
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ChatChunk> {
+    return this;
+  }
+}
