@@ -1,0 +1,26 @@
+// Shared by the benchmarks: the smoke switch, medians, the machine line, an instant transport.
+import os from 'node:os';
+
+export const smoke = process.env.BENCH_SMOKE === '1';
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+export function machine() {
+  return { node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, memGiB: round(os.totalmem() / 2 ** 30, 1), date: new Date().toISOString() };
+}
+
+const body = JSON.stringify({
+  id: 'chatcmpl-1', object: 'chat.completion', model: 'gpt-4o-mini',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+});
+const answer = { status: 200, headers: {}, body };
+/** An in-process transport that answers at once: no network, so only our own cost is measured. */
+export const instantTransport = async () => answer;
+export const chatRequest = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+
+export function heap() {
+  global.gc?.();
+  global.gc?.();
+  return process.memoryUsage().heapUsed;
+}
