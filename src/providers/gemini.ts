@@ -1,25 +1,14 @@
 import { BadResponseError } from '../errors.js';
 import { parseProtoDuration } from '../policy/retry-after.js';
-import type { ChatRequest, FinishReason, Usage } from '../types.js';
+import type { RichChatRequest } from '../types.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
+import { geminiChatBody } from './gemini-request.js';
+import { createGeminiStreamParser, geminiFinishReason, geminiUsage, readGeminiContent } from './gemini-stream.js';
 import type { BuildContext, ParsedChat, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
-import { isRecord, joinUrl, numberOr, parseJsonBody, systemText, tryParseJson } from './util.js';
+import { isRecord, joinUrl, parseJsonBody, tryParseJson } from './util.js';
 
-/**
- * Gemini's `finishReason` (ai.google.dev/api/generate-content#FinishReason). The safety family
- * (`SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, and the image variants) is
- * a content filter; everything else (`LANGUAGE`, `OTHER`, `MALFORMED_FUNCTION_CALL` …) is `other`.
- */
-export function geminiFinishReason(r: unknown): FinishReason {
-  switch (r) {
-    case 'STOP': return 'stop';
-    case 'MAX_TOKENS': return 'length';
-    case 'SAFETY': case 'RECITATION': case 'BLOCKLIST': case 'PROHIBITED_CONTENT': case 'SPII':
-    case 'IMAGE_SAFETY': case 'IMAGE_PROHIBITED_CONTENT':
-      return 'content_filter';
-    default: return 'other';
-  }
-}
+export { createGeminiStreamParser, geminiFinishReason } from './gemini-stream.js';
+export { geminiChatBody } from './gemini-request.js';
 
 /**
  * The model's resource name: `gemini-2.0-flash` and `models/gemini-2.0-flash` are the same model;
@@ -32,42 +21,6 @@ export function geminiModelName(model: string): string {
 /** The resource name as a path, each segment URL-encoded so a model name can never rewrite the path. */
 function modelPath(model: string): string {
   return geminiModelName(model).split('/').map(encodeURIComponent).join('/');
-}
-
-/** The `generateContent` body: turns as `user`/`model`, system text as `systemInstruction`. */
-export function geminiChatBody(req: ChatRequest): Record<string, unknown> {
-  const contents: Array<{ role: 'user' | 'model'; parts: Array<{ text: string }> }> = [];
-  for (const m of req.messages) {
-    if (m.role === 'system') continue;
-    contents.push({ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] });
-  }
-  const body: Record<string, unknown> = { contents };
-  const system = systemText(req);
-  if (system !== undefined) body.systemInstruction = { parts: [{ text: system }] };
-  const gc: Record<string, unknown> = {};
-  if (req.maxTokens !== undefined) gc.maxOutputTokens = req.maxTokens;
-  if (req.temperature !== undefined) gc.temperature = req.temperature;
-  if (req.topP !== undefined) gc.topP = req.topP;
-  if (req.stop !== undefined) gc.stopSequences = req.stop;
-  if (Object.keys(gc).length > 0) body.generationConfig = gc;
-  if (req.extra) {
-    const { generationConfig, ...rest } = req.extra;
-    Object.assign(body, rest);
-    // `extra.generationConfig` (responseMimeType, thinkingConfig …) adds to the mapped fields
-    // instead of silently dropping maxTokens/temperature; its own keys win.
-    if (generationConfig !== undefined) {
-      body.generationConfig = isRecord(generationConfig) && Object.keys(gc).length > 0 ? { ...gc, ...generationConfig } : generationConfig;
-    }
-  }
-  return body;
-}
-
-/** Output counts the thinking tokens too, as OpenAI's `completion_tokens` counts reasoning tokens. */
-function geminiUsage(u: unknown): Usage | null {
-  if (!isRecord(u)) return null;
-  const input = numberOr(u.promptTokenCount, 0);
-  const output = numberOr(u.candidatesTokenCount, 0) + numberOr(u.thoughtsTokenCount, 0);
-  return { inputTokens: input, outputTokens: output, totalTokens: numberOr(u.totalTokenCount, input + output) };
 }
 
 export function parseGeminiChat(res: HttpResponse): ParsedChat {
@@ -88,24 +41,13 @@ export function parseGeminiChat(res: HttpResponse): ParsedChat {
   const cand = candidates[0];
   const content = cand.content;
   if (content === undefined && cand.finishReason === undefined) throw new BadResponseError('candidate has neither content nor finishReason', res.status);
-  let text = '';
-  let calledFunction = false;
-  if (content !== undefined) {
-    if (!isRecord(content)) throw new BadResponseError('candidate content is not an object', res.status);
-    const parts = content.parts;
-    // A candidate cut by MAX_TOKENS or a filter may carry `content: { role }` with no parts.
-    if (parts !== undefined && !Array.isArray(parts)) throw new BadResponseError('candidate parts is not an array', res.status);
-    for (const part of parts ?? []) {
-      if (!isRecord(part)) throw new BadResponseError('candidate has a malformed part', res.status);
-      if (part.functionCall !== undefined) calledFunction = true;
-      // Thought summaries (`thought: true`) are not the answer.
-      if (typeof part.text === 'string' && part.thought !== true) text += part.text;
-    }
-  }
+  const { text, toolCalls } = readGeminiContent(content, 0, res.status);
   let finishReason = geminiFinishReason(cand.finishReason);
   // Gemini ends a function call with STOP; OpenAI's vocabulary calls that `tool_calls`.
-  if (finishReason === 'stop' && calledFunction) finishReason = 'tool_calls';
-  return { id, model, text, finishReason, usage, raw: body };
+  if (finishReason === 'stop' && toolCalls.length > 0) finishReason = 'tool_calls';
+  const parsed: ParsedChat = { id, model, text, finishReason, usage, raw: body };
+  if (toolCalls.length > 0) parsed.toolCalls = toolCalls;
+  return parsed;
 }
 
 export function parseGeminiEmbed(res: HttpResponse, inputCount: number): ParsedEmbeddings {
@@ -173,7 +115,7 @@ export const geminiAdapter: ProviderAdapter = {
   defaultBaseUrl: 'https://generativelanguage.googleapis.com',
   supportsEmbeddings: true,
   maxEmbeddingInputs: 100,
-  buildChat(req: ChatRequest, ctx: BuildContext): HttpRequest {
+  buildChat(req: RichChatRequest, ctx: BuildContext): HttpRequest {
     return {
       method: 'POST',
       url: joinUrl(ctx.baseUrl, `/v1beta/${modelPath(req.model)}:generateContent`),
@@ -181,6 +123,16 @@ export const geminiAdapter: ProviderAdapter = {
       body: JSON.stringify(geminiChatBody(req)),
     };
   },
+  buildChatStream(req: RichChatRequest, ctx: BuildContext): HttpRequest {
+    return {
+      method: 'POST',
+      // `alt=sse` asks for Server-Sent Events instead of one streamed JSON array.
+      url: joinUrl(ctx.baseUrl, `/v1beta/${modelPath(req.model)}:streamGenerateContent?alt=sse`),
+      headers: { ...headers(ctx), accept: 'text/event-stream' },
+      body: JSON.stringify(geminiChatBody(req)),
+    };
+  },
+  streamParser: createGeminiStreamParser,
   parseChat: parseGeminiChat,
   buildEmbed(model: string, inputs: string[], ctx: BuildContext): HttpRequest {
     const name = geminiModelName(model);

@@ -1,7 +1,8 @@
 import { ConfigError } from '../errors.js';
-import type { ChatRequest } from '../types.js';
+import type { RichChatRequest } from '../types.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 import { openAIChatBody, parseOpenAIChat, parseOpenAIError } from './openai.js';
+import { createOpenAIStreamParser } from './openai-stream.js';
 import { parseOpenAIRateLimit } from './rate-limit.js';
 import type { BuildContext, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
 import { joinUrl } from './util.js';
@@ -32,7 +33,7 @@ export const groqAdapter: ProviderAdapter = {
   defaultBaseUrl: 'https://api.groq.com',
   supportsEmbeddings: false,
   maxEmbeddingInputs: 0,
-  buildChat(req: ChatRequest, ctx: BuildContext): HttpRequest {
+  buildChat(req: RichChatRequest, ctx: BuildContext): HttpRequest {
     return {
       method: 'POST',
       url: joinUrl(ctx.baseUrl, '/openai/v1/chat/completions'),
@@ -40,6 +41,15 @@ export const groqAdapter: ProviderAdapter = {
       body: JSON.stringify(openAIChatBody(req)),
     };
   },
+  buildChatStream(req: RichChatRequest, ctx: BuildContext): HttpRequest {
+    return {
+      method: 'POST',
+      url: joinUrl(ctx.baseUrl, '/openai/v1/chat/completions'),
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
+      body: JSON.stringify(openAIChatBody(req, 'max_tokens', true)),
+    };
+  },
+  streamParser: () => createOpenAIStreamParser('groq'),
   parseChat: parseOpenAIChat,
   buildEmbed(model: string): HttpRequest {
     return noEmbeddings(model);

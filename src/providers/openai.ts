@@ -1,29 +1,12 @@
 import { BadResponseError } from '../errors.js';
-import type { ChatRequest, FinishReason, Usage } from '../types.js';
-import type { HttpResponse } from '../transport/types.js';
+import type { RichChatMessage, RichChatRequest } from '../types.js';
+import type { HttpRequest, HttpResponse } from '../transport/types.js';
+import { createOpenAIStreamParser, openAIFinishReason, openAIToolCalls, openAIUsage } from './openai-stream.js';
 import { parseOpenAIRateLimit } from './rate-limit.js';
 import type { BuildContext, ParsedChat, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
 import { joinUrl, parseJsonBody } from './util.js';
 
-/** OpenAI's `finish_reason` values (platform.openai.com/docs/api-reference/chat/object). */
-export function openAIFinishReason(r: unknown): FinishReason {
-  switch (r) {
-    case 'stop': return 'stop';
-    case 'length': return 'length';
-    case 'content_filter': return 'content_filter';
-    case 'tool_calls': case 'function_call': return 'tool_calls';
-    default: return 'other';
-  }
-}
-
-function openAIUsage(u: unknown): Usage | null {
-  if (!u || typeof u !== 'object') return null;
-  const o = u as Record<string, unknown>;
-  const input = typeof o.prompt_tokens === 'number' ? o.prompt_tokens : 0;
-  const output = typeof o.completion_tokens === 'number' ? o.completion_tokens : 0;
-  const total = typeof o.total_tokens === 'number' ? o.total_tokens : input + output;
-  return { inputTokens: input, outputTokens: output, totalTokens: total };
-}
+export { createOpenAIStreamParser, openAIFinishReason } from './openai-stream.js';
 
 /**
  * Model families that reject the deprecated `max_tokens` with a 400 ("Unsupported parameter:
@@ -37,21 +20,47 @@ export function openAIMaxTokensField(model: string): 'max_tokens' | 'max_complet
   return MAX_COMPLETION_TOKENS_MODELS.test(model) ? 'max_completion_tokens' : 'max_tokens';
 }
 
+/** One message in OpenAI's shape: content (string or parts) as given, `tool_calls`, `tool_call_id`. */
+function openAIMessage(m: RichChatMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = { role: m.role, content: m.content };
+  if (m.role === 'tool') out.tool_call_id = m.toolCallId;
+  else if (m.toolCalls && m.toolCalls.length > 0) out.tool_calls = m.toolCalls;
+  if (m.name !== undefined) out.name = m.name;
+  return out;
+}
+
 /**
- * The OpenAI chat body: system text first, then the messages; `extra` passed through verbatim.
- * `maxTokensField` is `max_tokens` unless the model needs `max_completion_tokens` (OpenAI's
- * reasoning models); OpenAI-compatible servers (Groq) keep `max_tokens`.
+ * The OpenAI chat body: system text first, then the messages in OpenAI's own shape (content parts,
+ * tool calls and tool results pass through, DESIGN §12), `tools`, `tool_choice`, `response_format`;
+ * `extra` passed through verbatim. `maxTokensField` is `max_tokens` unless the model needs
+ * `max_completion_tokens` (OpenAI's reasoning models); OpenAI-compatible servers (Groq) keep
+ * `max_tokens`. `stream` says whether to ask for `stream: true` with usage in the last chunk; the
+ * adapter alone decides it, so `stream` and `stream_options` in `extra` are overridden.
  */
-export function openAIChatBody(req: ChatRequest, maxTokensField: 'max_tokens' | 'max_completion_tokens' = 'max_tokens'): Record<string, unknown> {
-  const messages: Array<{ role: string; content: string }> = [];
+export function openAIChatBody(
+  req: RichChatRequest,
+  maxTokensField: 'max_tokens' | 'max_completion_tokens' = 'max_tokens',
+  stream = false,
+): Record<string, unknown> {
+  const messages: Array<Record<string, unknown>> = [];
   if (req.system !== undefined) messages.push({ role: 'system', content: req.system });
-  for (const m of req.messages) messages.push({ role: m.role, content: m.content });
+  for (const m of req.messages as RichChatMessage[]) messages.push(openAIMessage(m));
   const body: Record<string, unknown> = { model: req.model, messages };
   if (req.maxTokens !== undefined) body[maxTokensField] = req.maxTokens;
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.stop !== undefined) body.stop = req.stop;
+  if (req.tools !== undefined) body.tools = req.tools;
+  if (req.toolChoice !== undefined) body.tool_choice = req.toolChoice;
+  if (req.responseFormat !== undefined) body.response_format = req.responseFormat;
   if (req.extra) Object.assign(body, req.extra);
+  delete body.stream;
+  delete body.stream_options;
+  if (stream) {
+    body.stream = true;
+    // The usage chunk comes last, after the finish chunk (the only way to get usage in a stream).
+    body.stream_options = { include_usage: true };
+  }
   return body;
 }
 
@@ -64,7 +73,7 @@ export function parseOpenAIChat(res: HttpResponse): ParsedChat {
   if (!message || typeof message !== 'object') throw new BadResponseError('chat answer has no message', res.status);
   const content = message.content;
   if (content !== null && content !== undefined && typeof content !== 'string') throw new BadResponseError('chat message content is not text', res.status);
-  return {
+  const parsed: ParsedChat = {
     id: typeof body.id === 'string' ? body.id : '',
     model: typeof body.model === 'string' ? body.model : '',
     text: content ?? '',
@@ -72,6 +81,9 @@ export function parseOpenAIChat(res: HttpResponse): ParsedChat {
     usage: openAIUsage(body.usage),
     raw: body,
   };
+  const toolCalls = openAIToolCalls(message.tool_calls, res.status);
+  if (toolCalls) parsed.toolCalls = toolCalls;
+  return parsed;
 }
 
 export function parseOpenAIError(res: HttpResponse): ParsedErrorBody {
@@ -99,7 +111,7 @@ export const openaiAdapter: ProviderAdapter = {
   defaultBaseUrl: 'https://api.openai.com/v1',
   supportsEmbeddings: true,
   maxEmbeddingInputs: 2048,
-  buildChat(req: ChatRequest, ctx: BuildContext) {
+  buildChat(req: RichChatRequest, ctx: BuildContext): HttpRequest {
     return {
       method: 'POST',
       url: joinUrl(ctx.baseUrl, '/chat/completions'),
@@ -107,6 +119,15 @@ export const openaiAdapter: ProviderAdapter = {
       body: JSON.stringify(openAIChatBody(req, openAIMaxTokensField(req.model))),
     };
   },
+  buildChatStream(req: RichChatRequest, ctx: BuildContext): HttpRequest {
+    return {
+      method: 'POST',
+      url: joinUrl(ctx.baseUrl, '/chat/completions'),
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
+      body: JSON.stringify(openAIChatBody(req, openAIMaxTokensField(req.model), true)),
+    };
+  },
+  streamParser: () => createOpenAIStreamParser('openai'),
   parseChat: parseOpenAIChat,
   buildEmbed(model: string, inputs: string[], ctx: BuildContext) {
     return {

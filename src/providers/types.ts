@@ -77,8 +77,9 @@ export interface ProviderAdapter {
    */
   buildChat(request: RichChatRequest, ctx: BuildContext): HttpRequest;
   /** The same request asking for the provider's streaming format. */
-  buildChatStream?(request: RichChatRequest, ctx: BuildContext): HttpRequest;
-  streamParser?(): StreamParser;
+  buildChatStream(request: RichChatRequest, ctx: BuildContext): HttpRequest;
+  /** A fresh parser for one stream of the provider's events. */
+  streamParser(): StreamParser;
   parseChat(response: HttpResponse): ParsedChat;
   buildEmbed(model: string, inputs: string[], ctx: BuildContext): HttpRequest;
   parseEmbed(response: HttpResponse, inputCount: number): ParsedEmbeddings;

@@ -1,5 +1,5 @@
 import { BadResponseError } from '../errors.js';
-import type { ChatRequest, Usage } from '../types.js';
+import type { Usage } from '../types.js';
 import type { HttpResponse } from '../transport/types.js';
 
 /** Joins a base URL and a path without doubling or dropping the slash. */
@@ -37,20 +37,6 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 /** A finite number, or `fallback`. */
 export function numberOr<T>(v: unknown, fallback: T): number | T {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
-
-/**
- * The system text for providers that take it apart from the turns (Anthropic `system`,
- * Gemini `systemInstruction`): `request.system` first, then every system message, joined
- * by a blank line (DESIGN §3). Undefined when there is none.
- */
-export function systemText(req: ChatRequest): string | undefined {
-  let out: string | undefined = req.system;
-  for (const m of req.messages) {
-    if (m.role !== 'system') continue;
-    out = out === undefined ? m.content : `${out}\n\n${m.content}`;
-  }
-  return out;
 }
 
 export function makeUsage(input: number, output: number, total?: number): Usage {

@@ -5,7 +5,7 @@ import { validateOptions } from '../options.js';
 import { createSupervisor, type Board, type BoardCommand } from '../supervisor/index.js';
 import { createUndiciTransport } from '../transport/undici.js';
 import type { Transport } from '../transport/types.js';
-import { PROVIDERS, type BoardState, type ChatChunk, type ChatReply, type ChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
+import { PROVIDERS, type BoardState, type ChatChunk, type ChatReply, type ChatRequest, type RichChatReply, type RichChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
 import { ConfigError } from '../errors.js';
 import { routeModel } from './routing.js';
 
@@ -103,7 +103,7 @@ export class Router {
     return { ...r, board };
   }
 
-  chat(request: ChatRequest, options: RequestOptions = {}): Promise<RoutedReply<ChatReply>> {
+  chat(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): Promise<RoutedReply<RichChatReply>> {
     return this.withFallbacks(request.model, options, (board, model, opts) => board.chat({ ...request, model }, opts));
   }
 
@@ -111,7 +111,7 @@ export class Router {
    * Streams a chat with the same routing and fallbacks; a fallback happens only before the first
    * chunk (DESIGN §11, §13). Leaving the loop aborts the upstream call.
    */
-  async *chatStream(request: ChatRequest, options: RequestOptions = {}): AsyncGenerator<RoutedChunk, void, undefined> {
+  async *chatStream(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): AsyncGenerator<RoutedChunk, void, undefined> {
     const requested = request.model;
     const first = this.route(requested);
     const budget = options.timeoutMs ?? first.board.config.deadlineMs;

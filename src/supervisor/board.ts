@@ -29,6 +29,8 @@ import type {
   Priority,
   Report,
   RequestOptions,
+  RichChatReply,
+  RichChatRequest,
   StrategyName,
   SwitchboardEvents,
   SwitchboardEventType,
@@ -155,14 +157,14 @@ export class Board {
    * Rejects with a `SwitchboardError` (`SB_QUEUE_FULL`, `SB_CIRCUIT_OPEN`, `SB_RETRIES_EXHAUSTED`,
    * `SB_PROVIDER`, `SB_AUTH`, `SB_NO_KEYS`, `SB_TIMEOUT`, `SB_ABORTED`, `SB_SHUTDOWN`, `SB_BAD_RESPONSE`).
    */
-  chat(request: ChatRequest, options?: RequestOptions): Promise<ChatReply> {
+  chat(request: ChatRequest | RichChatRequest, options?: RequestOptions): Promise<RichChatReply> {
     const entry = this.newRequest('chat', request?.model, options);
     if ('code' in entry) return Promise.reject(entry);
     const bad = checkChat(request);
     if (bad) return Promise.reject(bad);
     entry.chat = request;
     entry.tokens = estimateTokens(request);
-    return this.dispatcher.submit(entry, options?.signal) as Promise<ChatReply>;
+    return this.dispatcher.submit(entry, options?.signal) as Promise<RichChatReply>;
   }
 
   /**
@@ -175,7 +177,7 @@ export class Board {
    * for await (const chunk of board.chatStream({ model: 'gpt-4o-mini', messages })) process.stdout.write(chunk.delta);
    * ```
    */
-  chatStream(request: ChatRequest, options?: RequestOptions): AsyncIterableIterator<ChatChunk> {
+  chatStream(request: ChatRequest | RichChatRequest, options?: RequestOptions): AsyncIterableIterator<ChatChunk> {
     let entry: Entry | null = null;
     const stream = new ChunkStream(() => {
       if (entry) this.dispatcher.settleError(entry, new AbortedError('the caller left the stream'));
@@ -488,7 +490,7 @@ function publicConfig(cfg: ResolvedConfig): Record<string, unknown> {
   return { ...cfg, queue: { ...cfg.queue, agingMs: Number.isFinite(cfg.queue.agingMs) ? cfg.queue.agingMs : 'Infinity' } };
 }
 
-function checkChat(request: ChatRequest): ConfigError | null {
+function checkChat(request: ChatRequest | RichChatRequest): ConfigError | null {
   if (!Array.isArray(request.messages)) return invalid('chat', 'messages', 'an array of { role, content }', request.messages);
   for (let i = 0; i < request.messages.length; i++) {
     const m = request.messages[i]!;

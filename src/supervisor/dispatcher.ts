@@ -23,12 +23,12 @@ import { STRATEGIES } from '../keys/strategies.js';
 import type { MetricsRecorder } from '../metrics/types.js';
 import { backoffDelay } from '../policy/backoff.js';
 import { classifyBadBody, classifyResponse, classifyThrown, type AttemptFailure } from '../policy/classify.js';
-import type { ProviderAdapter } from '../providers/types.js';
+import type { ParsedChat, ProviderAdapter } from '../providers/types.js';
 import type { ResolvedConfig } from '../options.js';
 import { PriorityQueue } from '../queue/priority-queue.js';
 import { Timeouts } from '../queue/timeouts.js';
 import type { HttpRequest, HttpResponse, StreamingTransport, StreamResponse, Transport } from '../transport/types.js';
-import type { BreakerState, ChatChunk, ChatReply, Clock, EmbedReply, RichChatRequest } from '../types.js';
+import type { BreakerState, ChatChunk, Clock, EmbedReply, RichChatReply, RichChatRequest } from '../types.js';
 import type { Emitter } from './emitter.js';
 import { extra, LEVEL_NAMES, newEntry, type BatchSlice, type Entry } from './entry.js';
 
@@ -291,10 +291,7 @@ export class Dispatcher {
   private buildRequest(entry: Entry, secret: string): HttpRequest {
     const ctx = { baseUrl: this.host.baseUrl, secret, requestId: entry.requestId };
     if (entry.kind === 'chat') return this.host.adapter.buildChat(entry.chat as RichChatRequest, ctx);
-    if (entry.kind === 'stream') {
-      if (!this.host.adapter.buildChatStream) throw new ConfigError(`${this.host.adapter.provider} cannot stream yet`, 'stream');
-      return this.host.adapter.buildChatStream(entry.chat as RichChatRequest, ctx);
-    }
+    if (entry.kind === 'stream') return this.host.adapter.buildChatStream(entry.chat as RichChatRequest, ctx);
     return this.host.adapter.buildEmbed(entry.model, entry.inputs!, ctx);
   }
 
@@ -376,7 +373,7 @@ export class Dispatcher {
     }
     this.readBudget(key, res.headers, this.host.clock.now());
     const x = extra(entry);
-    const parser = this.host.adapter.streamParser!();
+    const parser = this.host.adapter.streamParser();
     let failure: unknown = null;
     const sse = createParser({
       onEvent: (ev) => {
@@ -479,11 +476,12 @@ export class Dispatcher {
     }
     if (entry.kind === 'batch') return this.settleBatch(entry, key, parsed as { embeddings: number[][]; usage: { inputTokens: number } | null });
     if (entry.kind === 'chat') {
-      const p = parsed as Omit<ChatReply, 'requestId' | 'provider' | 'keyName' | 'attempts'>;
-      const reply: ChatReply = {
+      const p = parsed as ParsedChat;
+      const reply: RichChatReply = {
         id: p.id, requestId: entry.requestId, provider: this.host.adapter.provider, model: p.model || entry.model, text: p.text,
         finishReason: p.finishReason, usage: p.usage, keyName: key.name, attempts: entry.attempts, raw: p.raw,
       };
+      if (p.toolCalls && p.toolCalls.length > 0) reply.toolCalls = p.toolCalls;
       return this.settleOk(entry, reply, p.usage?.inputTokens ?? 0, p.usage?.outputTokens ?? 0);
     }
     const e = parsed as { embeddings: number[][]; usage: EmbedReply['usage'] };

@@ -2,7 +2,7 @@ import type { ActorRefFrom } from 'xstate';
 import type { retryMachine } from '../../machines/retry.machine.js';
 import type { KeyRuntime } from '../keys/key-runtime.js';
 import type { TimeoutNode } from '../queue/timeouts.js';
-import type { ChatRequest, PriorityName, Usage } from '../types.js';
+import type { ChatRequest, PriorityName, RichChatRequest, Usage } from '../types.js';
 import type { ChunkStream } from './chunk-stream.js';
 
 export const LEVEL_NAMES: readonly PriorityName[] = ['high', 'normal', 'low'];
@@ -27,7 +27,7 @@ export interface Entry {
   rank: number;
   seq: number;
   queued: boolean;
-  chat: ChatRequest | null;
+  chat: ChatRequest | RichChatRequest | null;
   inputs: string[] | null;
   tokens: number;
   createdAt: number;
@@ -93,8 +93,12 @@ export function newEntry(kind: Entry['kind'], requestId: string, model: string, 
 function noop(): void {}
 
 /** Tokens a chat request may consume: prompt characters ÷ 4 + `maxTokens` (the reservation estimate). */
-export function estimateTokens(req: ChatRequest): number {
+export function estimateTokens(req: ChatRequest | RichChatRequest): number {
   let chars = req.system ? req.system.length : 0;
-  for (const m of req.messages) chars += typeof m.content === 'string' ? m.content.length : 0;
+  for (const m of req.messages) {
+    const c = m.content;
+    if (typeof c === 'string') chars += c.length;
+    else if (Array.isArray(c)) for (const part of c) if (part.type === 'text') chars += part.text.length;
+  }
   return Math.ceil(chars / 4) + (req.maxTokens ?? 0);
 }

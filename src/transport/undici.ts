@@ -162,11 +162,12 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
       if (signal.aborted) throw signal.reason;
       throw new TransportError(errorCode(err), `${req.method} ${origin} stream failed: ${describe(err)}`);
     }
-    res.body.setEncoding('utf8');
-    const source = res.body as AsyncIterable<string>;
+    const source = res.body as AsyncIterable<Uint8Array | string>;
+    // A streaming decoder: a multi-byte character split across two pieces stays whole.
+    const decoder = new TextDecoder();
     async function* body(): AsyncIterable<string> {
       try {
-        for await (const piece of source) yield piece;
+        for await (const piece of source) yield typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         throw new TransportError(errorCode(err), `${req.method} ${origin} stream broke: ${describe(err)}`);
