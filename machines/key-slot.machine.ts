@@ -17,12 +17,10 @@ export type KeySlotEvent =
   | { type: 'key.rateLimited'; untilMs: number; waitMs: number; reason?: string }
   | { type: 'key.budgetSpent'; untilMs: number; waitMs: number; reason?: string }
   | { type: 'key.quotaExhausted'; untilMs: number; waitMs: number; reason?: string }
-  | { type: 'key.invalid'; reason?: string }
-  | { type: 'key.reinstate' };
+  | { type: 'key.invalid'; reason?: string };
 
 const setWait = assign<KeySlotContext, KeySlotEvent, undefined, KeySlotEvent, never>(({ event }) => {
   if (event.type === 'key.invalid') return { untilMs: null, waitMs: 0, reason: event.reason ?? 'invalid key' };
-  if (event.type === 'key.reinstate') return {};
   return { untilMs: event.untilMs, waitMs: Math.max(0, event.waitMs), reason: event.reason ?? null };
 });
 

@@ -23,6 +23,9 @@ export {
 export type { ErrorCode } from './errors.js';
 export { createRouter, Router, routeModel, fallsBack } from './router/index.js';
 export type { RouterOptions, RouterReport, RoutedReply, RoutedChunk } from './router/index.js';
+export { startGateway } from './gateway/index.js';
+export { createInspector } from './inspector/index.js';
+export { machineCharts, toMermaid } from './statecharts/index.js';
 export { DEFAULTS } from './options.js';
 export type { SupervisorOptions, ResolvedConfig } from './options.js';
 export { loadKeys, loadBaseUrl } from './keys/index.js';

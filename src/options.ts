@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError, scrubSecrets } from './errors.js';
 import type { Clock, Jitter, KeyConfig, Logger, Provider, StrategyName } from './types.js';
 import type { Transport } from './transport/types.js';
 
@@ -127,7 +127,8 @@ export const SCHEMA: Record<string, Rule | Record<string, Rule>> = {
 };
 
 function describe(v: unknown): string {
-  if (typeof v === 'string') return `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}" (string)`;
+  // A secret passed where something else belongs must not reach the message.
+  if (typeof v === 'string') return `"${scrubSecrets(v.length > 60 ? `${v.slice(0, 60)}…` : v)}" (string)`;
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (typeof v === 'object') return 'an object';
@@ -144,9 +145,18 @@ function distance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/** Edit distance, with a shared start counted in the candidate's favour (`retries` is meant as `retry`, not `metrics`). */
+function closeness(typed: string, known: string): number {
+  const a = typed.toLowerCase();
+  const b = known.toLowerCase();
+  let prefix = 0;
+  while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  return distance(a, b) - Math.min(prefix, 3) * 0.5;
+}
+
 function unknownOption(where: string, path: string, known: string[]): ConfigError {
   const name = path.split('.').pop()!;
-  const close = known.map((k) => [k, distance(name.toLowerCase(), k.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
+  const close = known.map((k) => [k, closeness(name, k)] as const).sort((x, y) => x[1] - y[1])[0];
   const hint = close && close[1] <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean \`${path.slice(0, -name.length)}${close[0]}\`?` : '';
   return new ConfigError(`${where}: unknown option \`${path}\`${hint}`, path);
 }

@@ -63,7 +63,8 @@ export class Board {
   private readonly dispatcher: Dispatcher;
   private readonly clock: Clock;
   private readonly emitter: Emitter;
-  private readonly secrets = new Map<string, string>();
+  // A true private field: `console.log(board)` / util.inspect never show it.
+  readonly #secrets = new Map<string, string>();
   private readonly explicitKeyMax = new Map<string, number>();
   private metrics: MetricsRecorder;
   private readonly metricsOptions: Parameters<typeof createMetrics>[0];
@@ -91,7 +92,7 @@ export class Board {
     const env = options.env as Record<string, string | undefined> | undefined;
     const keys: KeyConfig[] = options.keys ?? loadKeys(this.cfg.provider, env).map((k) => ({ name: k.name, secret: k.secret }));
     for (const k of keys) {
-      this.secrets.set(k.name, k.secret);
+      this.#secrets.set(k.name, k.secret);
       if (k.maxConcurrent !== undefined) this.explicitKeyMax.set(k.name, k.maxConcurrent);
     }
     this.ownsTransport = !options.transport;
@@ -119,7 +120,7 @@ export class Board {
         get metrics() {
           return self.metrics;
         },
-        secret: (name) => this.secrets.get(name),
+        secret: (name) => this.#secrets.get(name),
         breaker: () => this.breakerRef,
         spawnRetry: (entry, delayMs, reason) => this.spawnRetry(entry, delayMs, reason),
         stopRetry: (entry) => this.actor.send({ type: 'retry.stop', requestId: entry.x!.retryId! }),
@@ -299,7 +300,7 @@ export class Board {
     if (key.maxConcurrent !== undefined && !(Number.isInteger(key.maxConcurrent) && key.maxConcurrent >= 1)) {
       throw invalid('key.add', 'key.maxConcurrent', 'an integer >= 1', key.maxConcurrent);
     }
-    this.secrets.set(key.name, key.secret);
+    this.#secrets.set(key.name, key.secret);
     if (key.maxConcurrent !== undefined) this.explicitKeyMax.set(key.name, key.maxConcurrent);
     else this.explicitKeyMax.delete(key.name);
     const keys = this.dispatcher.keys;
@@ -321,7 +322,7 @@ export class Board {
     if (at < 0) throw new ConfigError(`key.remove: no key named ${JSON.stringify(name)}`, 'name');
     keys.splice(at, 1);
     keys.forEach((k, i) => (k.index = i));
-    this.secrets.delete(name);
+    this.#secrets.delete(name);
     this.explicitKeyMax.delete(name);
     this.actor.send({ type: 'key.remove', name });
     this.dispatcher.pump();

@@ -797,9 +797,11 @@ export class Dispatcher {
     const event = state === 'open' || state === 'forcedOpen' ? 'breaker.opened' : state === 'halfOpen' ? 'breaker.halfOpen' : state === 'closed' ? 'breaker.closed' : null;
     if (event && this.host.emitter.has(event)) this.host.emitter.emit(event, { at: now, failureCount, trips });
     if (state === 'open' || state === 'forcedOpen') {
+      // Queued requests, and requests waiting to retry (backing off or waiting for a key), fail fast.
       const gate = this.breakerGate()!;
       this.rejectQueued(gate);
       for (const w of this.keyWaiters.splice(0)) this.settleError(w, gate);
+      for (const e of [...this.active]) if (e.x?.retryActor && !e.ctl) this.settleError(e, gate);
     }
     this.pump();
   }

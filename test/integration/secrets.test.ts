@@ -9,7 +9,7 @@ function dump(value: unknown): string {
   return JSON.stringify(value, (_k, v) => {
     if (typeof v === 'function') return `fn:${v.name}`;
     if (typeof v === 'bigint') return String(v);
-    if (v instanceof Error) return { name: v.name, message: v.message, stack: v.stack, ...v, cause: (v as { cause?: unknown }).cause };
+    if (v instanceof Error) return { ...v, name: v.name, message: v.message, stack: v.stack, cause: (v as { cause?: unknown }).cause };
     if (v && typeof v === 'object') {
       if (seen.has(v)) return '[cycle]';
       seen.add(v);

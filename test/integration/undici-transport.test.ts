@@ -146,13 +146,16 @@ describe('undici transport', () => {
   });
 
   it('rejects with the signal reason when aborted while the body streams', async () => {
+    let wrote!: () => void;
+    const bodyStarted = new Promise<void>((resolve) => (wrote = resolve));
     handler = (_req, res) => {
       res.writeHead(200, { 'content-length': '1000' });
-      res.write('{"slow":');
+      res.write('{"slow":', () => wrote());
     };
     const ac = new AbortController();
     const p = post('/', '{}', {}, ac.signal);
-    setTimeout(() => ac.abort('stop'), 20);
+    await bodyStarted;
+    ac.abort('stop');
     expect(await rejection(p)).toBe('stop');
   });
 

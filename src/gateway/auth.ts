@@ -1,0 +1,66 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './errors.js';
+
+/** The cookie `/inspect?token=…` sets, so the inspector page and its event stream work in a browser. */
+export const AUTH_COOKIE = 'switchboard_session';
+
+/** Addresses that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h) || /^::ffff:127(?:\.\d{1,3}){3}$/.test(h);
+}
+
+/** Equal in constant time, whatever the lengths (both sides are hashed first). */
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/**
+ * Checks `Authorization: Bearer <token>`, and on GET the session cookie `/inspect?token=…` set.
+ * The cookie holds an HMAC of the token, never the token itself; it is honoured on GET only, so a
+ * cross-site form can never spend it on a POST (SameSite=Strict keeps it same-site besides).
+ */
+export class TokenAuth {
+  private readonly session: string;
+
+  constructor(private readonly token: string) {
+    this.session = createHmac('sha256', token).update('switchboard inspector session').digest('base64url');
+  }
+
+  /** Throws a 401 `HttpError` unless the request carries the token (or, on GET, the session cookie). */
+  check(req: IncomingMessage): void {
+    const header = req.headers.authorization;
+    if (typeof header === 'string') {
+      const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+      if (m && sameSecret(m[1]!.trim(), this.token)) return;
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.hasSession(req)) return;
+    throw new HttpError(401, 'SB_UNAUTHORIZED', 'missing or wrong token: send `Authorization: Bearer <SWITCHBOARD_TOKEN>`', {
+      headers: { 'www-authenticate': 'Bearer realm="switchboard"' },
+    });
+  }
+
+  /** True when `?token=` is the token (constant-time). */
+  matchesToken(candidate: string): boolean {
+    return sameSecret(candidate, this.token);
+  }
+
+  /** The `Set-Cookie` value that opens a browser session. */
+  sessionCookie(): string {
+    return `${AUTH_COOKIE}=${this.session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400`;
+  }
+
+  private hasSession(req: IncomingMessage): boolean {
+    const cookie = req.headers.cookie;
+    if (!cookie) return false;
+    for (const part of cookie.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq < 0 || part.slice(0, eq).trim() !== AUTH_COOKIE) continue;
+      if (sameSecret(part.slice(eq + 1).trim(), this.session)) return true;
+    }
+    return false;
+  }
+}

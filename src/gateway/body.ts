@@ -1,0 +1,76 @@
+import type { IncomingMessage } from 'node:http';
+import { AbortedError, ConfigError } from '../errors.js';
+import { HttpError } from './errors.js';
+
+/** Limits on reading one request body. */
+export interface BodyLimits {
+  /** Largest body accepted, in bytes (413 above it). */
+  limitBytes: number;
+  /** Time allowed to receive the whole body once its headers are in, in ms (408 after it). */
+  timeoutMs: number;
+}
+
+/**
+ * Reads a request body, bounded in size and in time, and parses it as a JSON object.
+ * Rejects with an `HttpError` (413 over the limit, 408 too slow — both close the connection),
+ * a `ConfigError` (400: empty, malformed, or not an object), or an `AbortedError` when the
+ * client goes away mid-body.
+ */
+export async function readJsonObject(req: IncomingMessage, limits: BodyLimits): Promise<Record<string, unknown>> {
+  const text = await readBody(req, limits);
+  if (text.trim() === '') throw new ConfigError('the request body is empty; expected a JSON object', 'body');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`the request body is not valid JSON: ${(error as Error).message}`, 'body');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, 'body');
+  }
+  return value as Record<string, unknown>;
+}
+
+function tooLarge(limitBytes: number): HttpError {
+  return new HttpError(413, 'SB_BODY_TOO_LARGE', `the request body is larger than the limit of ${limitBytes} bytes`, { closeConnection: true });
+}
+
+/** Reads the body as UTF-8 text within `limits`. */
+export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  // Refused before reading a byte: the client said how much it will send.
+  if (Number.isFinite(declared) && declared > limits.limitBytes) return Promise.reject(tooLarge(limits.limitBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: unknown, text?: string): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (error) {
+        // Keep the stream flowing so the rest of the body is discarded rather than buffered.
+        req.resume();
+        reject(error);
+      } else resolve(text!);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limits.limitBytes) return finish(tooLarge(limits.limitBytes));
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => finish(null, Buffer.concat(chunks, size).toString('utf8'));
+    const onError = (error: Error): void => finish(new AbortedError(error));
+    const onClose = (): void => finish(new AbortedError(new Error('the client closed the connection mid-body')));
+    // A slow-loris body: the headers came quickly, the bytes trickle. Bounded from the first byte we wait for.
+    const timer = setTimeout(
+      () => finish(new HttpError(408, 'SB_BODY_TIMEOUT', `the request body was not received within ${limits.timeoutMs} ms`, { closeConnection: true })),
+      limits.timeoutMs,
+    );
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}

@@ -1,0 +1,269 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { systemClock } from '../clock.js';
+import { AbortedError, ConfigError, ShutdownError, SwitchboardError } from '../errors.js';
+import { readEnv } from '../keys/env.js';
+import { TokenAuth, isLoopback } from './auth.js';
+import { loadConfigFile, resolveConfig, validateGatewayOptions, validateSettings, type GatewaySettings } from './config.js';
+import { priorityOf, requestIdOf, type RequestContext } from './context.js';
+import { describeError, errorBody, HttpError, writeError } from './errors.js';
+import { loadInspectorFactory, type Inspector } from './inspector.js';
+import { gatewayRequestCounter } from './metrics.js';
+import { buildRoutes, findRoute } from './routes/table.js';
+import type { Gateway, GatewayOptions } from './types.js';
+import { buildUpstream } from './upstream.js';
+
+/** DESIGN §9's defaults. */
+export const GATEWAY_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8787,
+  bodyLimitBytes: 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  drainTimeoutMs: 10_000,
+} as const;
+
+/** After the router has stopped, the time the last handlers get to write their 503s. */
+const SETTLE_GRACE_MS = 500;
+
+const SETTING_NAMES = ['host', 'port', 'sim', 'simConfig', 'bodyLimitBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'drainTimeoutMs'] as const;
+
+function definedSettings(source: Record<string, unknown> | undefined): Partial<GatewaySettings> {
+  const out: Record<string, unknown> = {};
+  if (source) for (const k of SETTING_NAMES) if (source[k] !== undefined) out[k] = source[k];
+  return out as Partial<GatewaySettings>;
+}
+
+/**
+ * Starts the OpenAI-compatible gateway (DESIGN §9) on `node:http`: `POST /v1/chat/completions`,
+ * `POST /v1/embeddings`, `GET /v1/models`, `GET /health`, `/report`, `/metrics`, `/inspect`.
+ * With no provider key found (or `sim: true`) every provider is routed to an embedded simulator.
+ *
+ * Throws `SB_CONFIG` (`ConfigError`) on an invalid option or config file, and when asked to bind a
+ * non-loopback host without a token.
+ *
+ * ```ts
+ * const gateway = await startGateway({ port: 0, sim: true });
+ * const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'anything' });
+ * await gateway.close({ drain: true, timeoutMs: 5_000 });
+ * ```
+ */
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  validateGatewayOptions(options as Record<string, unknown>);
+  const env = options.env ?? readEnv();
+  const config = options.configFile !== undefined
+    ? loadConfigFile(options.configFile, env)
+    : options.config !== undefined ? resolveConfig(options.config, 'startGateway: config', env) : undefined;
+  if (options.router && config?.providers) throw new ConfigError('startGateway: give either `router` or a config with `providers`, not both', 'router');
+  const settings = { ...GATEWAY_DEFAULTS, ...definedSettings(config?.gateway as Record<string, unknown>), ...definedSettings(options as Record<string, unknown>) };
+  validateSettings(settings as Record<string, unknown>, 'startGateway');
+  if (options.router && settings.sim) throw new ConfigError('startGateway: `sim` builds its own router; it cannot be combined with `router`', 'sim');
+  const token = options.token ?? (env.SWITCHBOARD_TOKEN?.trim() || undefined);
+  if (!token && !isLoopback(settings.host)) {
+    throw new ConfigError(
+      `startGateway: refusing to listen on ${settings.host} without a token: anyone who can reach it could spend your keys. Set SWITCHBOARD_TOKEN (or --token), or bind 127.0.0.1`,
+      'host',
+    );
+  }
+
+  const logger = options.logger;
+  const clock = options.clock ?? systemClock;
+  const upstream = await buildUpstream({
+    router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,
+    providers: config?.providers, fallbacks: config?.fallbacks, env, logger,
+  });
+  const { router, simulator } = upstream;
+  let inspector: Inspector | null = null;
+  try {
+    const factory = options.inspector === false ? null : (options.inspector ?? (await loadInspectorFactory(logger)));
+    if (factory) inspector = await factory(router, { clock });
+  } catch (error) {
+    if (upstream.ownsRouter) await router.stop();
+    await simulator?.stop();
+    throw error;
+  }
+
+  const auth = token ? new TokenAuth(token) : null;
+  const routes = buildRoutes({ inspector, simulator: simulator !== null });
+  const count = gatewayRequestCounter((router as { registry?: Parameters<typeof gatewayRequestCounter>[0] }).registry);
+  const bodyLimits = { limitBytes: settings.bodyLimitBytes, timeoutMs: settings.bodyTimeoutMs ?? settings.requestTimeoutMs };
+  const active = new Set<ServerResponse>();
+  let idleWaiters: Array<() => void> = [];
+  let closing = false;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    active.add(res);
+    const abort = new AbortController();
+    res.on('close', () => {
+      // Before the answer finished: the client went away, so its upstream call is abandoned.
+      if (!res.writableFinished) abort.abort(new AbortedError(new Error('the client closed the connection')));
+      active.delete(res);
+      if (active.size === 0) for (const w of idleWaiters.splice(0)) w();
+    });
+    let label = 'unmatched';
+    res.on('finish', () => count(label, req.method ?? '?', res.statusCode));
+    try {
+      if (closing) throw new ShutdownError('the gateway is shutting down');
+      const url = requestUrl(req.url);
+      const route = url && findRoute(routes, url.pathname);
+      if (!url || !route) throw new HttpError(404, 'SB_NOT_FOUND', `no route for ${req.method} ${url?.pathname ?? req.url}`);
+      label = route.pattern;
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const handler = route.methods[method as 'GET' | 'POST'];
+      if (!handler) {
+        const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+        throw new HttpError(405, 'SB_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${route.pattern}; use ${allow}`, { headers: { allow } });
+      }
+      if (auth && !route.open) {
+        const offered = url.searchParams.get('token');
+        if (route.pattern === '/inspect' && offered !== null && method === 'GET') {
+          if (!auth.matchesToken(offered)) throw new HttpError(401, 'SB_UNAUTHORIZED', 'wrong token');
+          // The token leaves the address bar (and the history) at once; the cookie carries the session.
+          url.searchParams.delete('token');
+          res.writeHead(303, { 'set-cookie': auth.sessionCookie(), location: url.pathname + url.search, 'content-length': 0 });
+          res.end();
+          return;
+        }
+        auth.check(req);
+      }
+      const ctx: RequestContext = {
+        req, res, url, requestId,
+        priority: route.priority ? priorityOf(req) : 'normal',
+        signal: abort.signal, router, simulator, clock, logger, body: bodyLimits, secrets: upstream.secrets,
+      };
+      await handler(ctx);
+    } catch (error) {
+      if (abort.signal.aborted) return; // nobody is left to read an answer
+      const d = describeError(error);
+      if (d.status >= 500) {
+        const log = error instanceof SwitchboardError ? logger?.warn : logger?.error;
+        log?.call(logger, { requestId, status: d.status, code: d.code, err: error instanceof SwitchboardError ? undefined : String(error) }, `gateway: ${d.message}`);
+      }
+      if (closing) res.setHeader('connection', 'close');
+      writeError(res, error, upstream.secrets);
+    }
+  };
+
+  const server = createServer(
+    {
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      // Node enforces the two timeouts on this period; keep it well under the smaller one.
+      connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs) / 4))),
+    },
+    (req, res) => void handle(req, res),
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(error, socket));
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        server.off('listening', onListening);
+        reject(new ConfigError(`startGateway: cannot listen on ${settings.host}:${settings.port}: ${error.code ?? error.message}`, 'port'));
+      };
+      const onListening = () => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(settings.port, settings.host);
+    });
+  } catch (error) {
+    inspector?.close();
+    if (upstream.ownsRouter) await router.stop();
+    await simulator?.stop();
+    throw error;
+  }
+  server.on('error', (error) => logger?.error?.({ err: String(error) }, 'gateway: server error'));
+
+  const port = (server.address() as { port: number }).port;
+  const host = settings.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger?.info?.({ url, simulator: upstream.simulatorReason, providers: upstream.providers }, `gateway listening on ${url}`);
+
+  const waitIdle = (ms: number): Promise<void> =>
+    active.size === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            idleWaiters = idleWaiters.filter((w) => w !== done);
+            resolve();
+          }, ms);
+          idleWaiters.push(done);
+        });
+
+  let closed: Promise<void> | null = null;
+  const close: Gateway['close'] = (opts = {}) => {
+    closed ??= (async () => {
+      const drain = opts.drain ?? true;
+      const timeoutMs = opts.timeoutMs ?? settings.drainTimeoutMs;
+      closing = true;
+      // Event streams never finish by themselves: end them first so they do not hold the drain.
+      inspector?.close();
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+      const started = Date.now();
+      if (upstream.ownsRouter) await router.stop({ drain, timeoutMs });
+      else if (drain) await waitIdle(timeoutMs);
+      // The router has settled everything; the handlers are writing their last answers (503s).
+      await waitIdle(Math.max(SETTLE_GRACE_MS, drain ? timeoutMs - (Date.now() - started) : 0));
+      server.closeAllConnections();
+      await serverClosed;
+      await simulator?.stop();
+      logger?.info?.({ url }, 'gateway closed');
+    })();
+    return closed;
+  };
+
+  return {
+    url, port, host, router,
+    ...(simulator ? { simulator } : {}),
+    simulatorReason: upstream.simulatorReason,
+    providers: upstream.providers,
+    tokenRequired: auth !== null,
+    drainTimeoutMs: settings.drainTimeoutMs,
+    inspector: inspector !== null,
+    close,
+  };
+}
+
+/** The request target as a URL; null for anything but an origin-form path (`*`, absolute URIs). */
+function requestUrl(target: string | undefined): URL | null {
+  if (!target || !target.startsWith('/')) return null;
+  try {
+    // Prefixing keeps `//host/path` a path rather than a protocol-relative URL.
+    return new URL(`http://gateway.invalid${target}`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A request Node could not hand over (bad syntax, headers or body too slow, headers too large):
+ * answered on the raw socket in OpenAI's error format when nothing was written yet, then closed.
+ */
+function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'SB_BODY_TIMEOUT', 'the request was not received in time']
+    : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'SB_CONFIG', 'the request headers are too large']
+    : [400, 'Bad Request', 'SB_CONFIG', 'the request is not valid HTTP'];
+  const body = JSON.stringify(errorBody(status, code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

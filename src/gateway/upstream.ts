@@ -1,0 +1,86 @@
+import { loadKeys, type Env } from '../keys/env.js';
+import { createRouter, type Router, type RouterOptions } from '../router/index.js';
+import { startSimulator, type Simulator } from '../sim/index.js';
+import { PROVIDERS, type KeyConfig, type Logger, type Provider } from '../types.js';
+import type { GatewaySettings } from './config.js';
+
+/** Keys per provider in simulator mode: two, so key failover and round-robin are visible. */
+const SIM_KEYS_PER_PROVIDER = 2;
+
+/** What the gateway sends requests to. */
+export interface Upstream {
+  router: Router;
+  /** Whether `close()` stops the router (it does when the gateway built it). */
+  ownsRouter: boolean;
+  simulator: Simulator | null;
+  /** Why the simulator runs: asked for, or no key was found; null with real providers. */
+  simulatorReason: 'requested' | 'no-keys' | null;
+  /** The providers requests can be routed to. */
+  providers: Provider[];
+  /** Secrets the gateway knows, scrubbed from every error message as a second net. */
+  secrets: string[];
+}
+
+export interface UpstreamOptions {
+  router?: Router;
+  sim: boolean;
+  simConfig?: GatewaySettings['simConfig'];
+  providers?: RouterOptions['providers'];
+  fallbacks?: Record<string, string[]>;
+  env: Env;
+  logger?: Logger;
+}
+
+/** The simulator's fake keys: `sim-openai-key-1`, `sim-openai-key-2` … (name and value alike). */
+export function simulatorKeys(provider: Provider): KeyConfig[] {
+  return Array.from({ length: SIM_KEYS_PER_PROVIDER }, (_, i) => {
+    const name = `sim-${provider}-key-${i + 1}`;
+    return { name, secret: name };
+  });
+}
+
+/**
+ * Builds the router: the caller's, or one over the providers that have keys (from the config file
+ * or the environment), or — with `sim`, or when no key is found at all — one over the embedded
+ * simulator for every provider, keeping each provider's other options from the config.
+ */
+export async function buildUpstream(options: UpstreamOptions): Promise<Upstream> {
+  if (options.router) {
+    return { router: options.router, ownsRouter: false, simulator: null, simulatorReason: null, providers: [...options.router.boards.keys()], secrets: [] };
+  }
+  const configured = options.providers;
+  const listed: Provider[] = configured ? (Object.keys(configured) as Provider[]) : [...PROVIDERS];
+  const keysOf = (p: Provider): KeyConfig[] => configured?.[p]?.keys ?? loadKeys(p, options.env).map((k) => ({ name: k.name, secret: k.secret }));
+  const found = new Map(listed.map((p) => [p, keysOf(p)] as const));
+  const anyKey = [...found.values()].some((k) => k.length > 0);
+  const reason = options.sim ? 'requested' : anyKey ? null : 'no-keys';
+
+  if (reason) {
+    const { seed, ...config } = options.simConfig ?? {};
+    const simulator = await startSimulator({ seed, ...config });
+    try {
+      const providers: RouterOptions['providers'] = {};
+      for (const p of PROVIDERS) providers[p] = { ...configured?.[p], baseUrl: simulator.urls[p], keys: simulatorKeys(p) };
+      const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env });
+      return { router, ownsRouter: true, simulator, simulatorReason: reason, providers: [...PROVIDERS], secrets: [] };
+    } catch (error) {
+      await simulator.stop();
+      throw error;
+    }
+  }
+
+  if (options.simConfig) options.logger?.warn?.({}, 'gateway: simConfig is ignored: the gateway runs on real providers (pass sim: true to use the simulator)');
+  const providers: RouterOptions['providers'] = {};
+  const secrets: string[] = [];
+  for (const [p, keys] of found) {
+    if (keys.length === 0) {
+      // DESIGN §9: a provider with no key is not routable (its models answer 404).
+      if (configured) options.logger?.warn?.({ provider: p }, `gateway: ${p} is configured but has no key; its models are not routable`);
+      continue;
+    }
+    providers[p] = { ...configured?.[p], keys };
+    for (const k of keys) secrets.push(k.secret);
+  }
+  const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env });
+  return { router, ownsRouter: true, simulator: null, simulatorReason: null, providers: Object.keys(providers) as Provider[], secrets };
+}
