@@ -34,8 +34,8 @@ export interface UpstreamOptions {
 /** The simulator's fake keys: `sim-openai-key-1`, `sim-openai-key-2` … (name and value alike). */
 export function simulatorKeys(provider: Provider): KeyConfig[] {
   return Array.from({ length: SIM_KEYS_PER_PROVIDER }, (_, i) => {
-    const name = `sim-${provider}-key-${i + 1}`;
-    return { name, secret: name };
+    // The secret differs from the name, as a real one does, so that a scan for it means something.
+    return { name: `sim-${provider}-key-${i + 1}`, secret: `sim-secret-${provider}-${i + 1}` };
   });
 }
 

@@ -148,7 +148,7 @@ describe('the gateway in process', () => {
     expect(r.headers.get('x-request-id')).toBe('client.id:42');
     const seen = sim.stats().providers.openai.recent[0]!;
     expect(seen.headers['x-request-id']).toBe('client.id:42');
-    expect(seen.key).toMatch(/^sim-openai-key-[12]$/);
+    expect(seen.key).toMatch(/^sim-secret-openai-[12]$/);
     expect(JSON.stringify(seen)).not.toContain('client-own-secret');
     const bad = await post(`${gw.url}/v1/chat/completions`, hello('gpt-4o-mini'), { 'x-request-id': 'has spaces and ünïcode' });
     expect(bad.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
