@@ -29,6 +29,7 @@ export type RoutedChunk = ChatChunk & { model: string; provider: Provider; fallb
 
 export interface RouterReport {
   generatedAt: string;
+  /** Caller requests (one each, whatever the fallbacks); `retries` and `fallbacks` summed over the providers. */
   overall: { totalRequests: number; succeeded: number; failed: number; successRate: number; retries: number; fallbacks: number };
   providers: Partial<Record<Provider, Report>>;
   /** `{ [requested model]: { [model that served]: count } }`. */
@@ -64,6 +65,8 @@ export class Router {
   readonly registry = new Registry();
   private readonly fallbacks: Record<string, string[]>;
   private readonly fallbackCounts = new Map<string, Map<string, number>>();
+  /** Caller requests, once each whatever the fallbacks (the providers' reports count their own attempts at them). */
+  private readonly totals = { requests: 0, succeeded: 0, failed: 0 };
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
   private readonly clock: Clock | undefined;
@@ -112,6 +115,18 @@ export class Router {
    * chunk (DESIGN §11, §13). Leaving the loop aborts the upstream call.
    */
   async *chatStream(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): AsyncGenerator<RoutedChunk, void, undefined> {
+    this.totals.requests++;
+    let ok = false;
+    try {
+      yield* this.streamChain(request, options);
+      ok = true;
+    } finally {
+      if (ok) this.totals.succeeded++;
+      else this.totals.failed++;
+    }
+  }
+
+  private async *streamChain(request: ChatRequest | RichChatRequest, options: RequestOptions): AsyncGenerator<RoutedChunk, void, undefined> {
     const requested = request.model;
     const first = this.route(requested);
     const budget = options.timeoutMs ?? first.board.config.deadlineMs;
@@ -157,6 +172,22 @@ export class Router {
     options: RequestOptions,
     run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
   ): Promise<RoutedReply<T>> {
+    this.totals.requests++;
+    try {
+      const reply = await this.tryChain(requested, options, run);
+      this.totals.succeeded++;
+      return reply;
+    } catch (error) {
+      this.totals.failed++;
+      throw error;
+    }
+  }
+
+  private async tryChain<T extends { model: string }>(
+    requested: string,
+    options: RequestOptions,
+    run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
+  ): Promise<RoutedReply<T>> {
     const first = this.route(requested);
     const now = () => first.board.now();
     const budget = options.timeoutMs ?? first.board.config.deadlineMs;
@@ -194,13 +225,10 @@ export class Router {
   /** Per provider and overall, with fallbacks per route. */
   report(options: { includeDetails?: boolean } = {}): RouterReport {
     const providers: Partial<Record<Provider, Report>> = {};
-    const overall = { totalRequests: 0, succeeded: 0, failed: 0, successRate: 0, retries: 0, fallbacks: 0 };
+    const overall = { totalRequests: this.totals.requests, succeeded: this.totals.succeeded, failed: this.totals.failed, successRate: 0, retries: 0, fallbacks: 0 };
     for (const [name, board] of this.boards) {
       const r = board.report(options);
       providers[name] = r;
-      overall.totalRequests += r.summary.totalRequests;
-      overall.succeeded += r.summary.succeeded;
-      overall.failed += r.summary.failed;
       overall.retries += r.summary.retries;
     }
     const fallbacks: Record<string, Record<string, number>> = {};
@@ -230,6 +258,7 @@ export class Router {
   resetStats(): void {
     for (const board of this.boards.values()) board.resetStats();
     this.fallbackCounts.clear();
+    this.totals.requests = this.totals.succeeded = this.totals.failed = 0;
   }
 
   metricsText(): Promise<string> {

@@ -49,7 +49,7 @@ describe('router', () => {
     expect(reply).toMatchObject({ provider: 'anthropic', model: 'claude-3-5-haiku-latest', fallbackFrom: 'gpt-4o-mini', text: 'echo: hi there' });
     const report = router.report();
     expect(report.fallbacks).toEqual({ 'gpt-4o-mini': { 'anthropic/claude-3-5-haiku-latest': 1 } });
-    expect(report.overall.fallbacks).toBe(1);
+    expect(report.overall).toMatchObject({ totalRequests: 1, succeeded: 1, failed: 0, fallbacks: 1 });
     expect(report.providers.openai!.errors).toEqual({ SB_RETRIES_EXHAUSTED: 1 });
   });
 
