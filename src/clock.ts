@@ -64,6 +64,19 @@ export function createTestClock(start = Date.parse('2026-01-01T00:00:00.000Z')):
     return best;
   };
 
+  /** Fires every timer due by `limit` in time order, new ones included, a macrotask turn between each. */
+  const runUntil = async (limit: number): Promise<void> => {
+    await clock.flush();
+    for (;;) {
+      const t = earliestDue(limit);
+      if (!t) break;
+      timers.delete(t.id);
+      if (t.at > now) now = t.at;
+      t.fn();
+      await clock.flush();
+    }
+  };
+
   const clock: TestClock = {
     now: () => now,
     setTimeout(fn, ms) {
@@ -76,30 +89,11 @@ export function createTestClock(start = Date.parse('2026-01-01T00:00:00.000Z')):
     },
     async tickAsync(ms) {
       const target = now + ms;
-      await clock.flush();
-      for (;;) {
-        const t = earliestDue(target);
-        if (!t) break;
-        timers.delete(t.id);
-        if (t.at > now) now = t.at;
-        t.fn();
-        await clock.flush();
-      }
+      await runUntil(target);
       now = target;
       await clock.flush();
     },
-    async runAllAsync(limitMs = 600_000) {
-      const limit = now + limitMs;
-      await clock.flush();
-      for (;;) {
-        const t = earliestDue(limit);
-        if (!t) break;
-        timers.delete(t.id);
-        if (t.at > now) now = t.at;
-        t.fn();
-        await clock.flush();
-      }
-    },
+    runAllAsync: (limitMs = 600_000) => runUntil(now + limitMs),
     increment(ms) {
       const target = now + ms;
       for (;;) {

@@ -128,21 +128,9 @@ export class Router {
 
   private async *streamChain(request: ChatRequest | RichChatRequest, options: RequestOptions): AsyncGenerator<RoutedChunk, void, undefined> {
     const requested = request.model;
-    const first = this.route(requested);
-    const budget = options.timeoutMs ?? first.board.config.deadlineMs;
-    const deadlineAt = first.board.now() + budget;
-    const chain = [requested, ...(this.fallbacks[requested] ?? [])];
     let lastError: unknown = null;
-    for (let i = 0; i < chain.length; i++) {
-      let target: ReturnType<Router['route']>;
-      try {
-        target = i === 0 ? first : this.route(chain[i]!);
-      } catch {
-        continue;
-      }
-      const left = deadlineAt - first.board.now();
-      if (left <= 0) throw lastError && (lastError as SwitchboardError).code === 'SB_TIMEOUT' ? lastError : new TimeoutError(budget, lastError ?? undefined);
-      const it = target.board.chatStream({ ...request, model: target.model }, { ...options, timeoutMs: left });
+    for (const hop of this.hops(requested, options, () => lastError)) {
+      const it = hop.board.chatStream({ ...request, model: hop.model }, hop.options);
       let head: IteratorResult<ChatChunk>;
       try {
         head = await it.next();
@@ -151,8 +139,8 @@ export class Router {
         if (!fallsBack(error) || options.signal?.aborted) throw error;
         continue;
       }
-      if (i > 0) this.countFallback(requested, chain[i]!);
-      const tag = i > 0 ? { model: target.model, provider: target.provider, fallbackFrom: requested } : { model: target.model, provider: target.provider };
+      if (hop.fallback) this.countFallback(requested, hop.name);
+      const tag = { model: hop.model, provider: hop.provider, ...(hop.fallback ? { fallbackFrom: requested } : {}) };
       try {
         for (let r = head; !r.done; r = await it.next()) yield { ...r.value, ...tag };
       } finally {
@@ -188,25 +176,12 @@ export class Router {
     options: RequestOptions,
     run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
   ): Promise<RoutedReply<T>> {
-    const first = this.route(requested);
-    const now = () => first.board.now();
-    const budget = options.timeoutMs ?? first.board.config.deadlineMs;
-    const deadlineAt = now() + budget;
-    const chain = [requested, ...(this.fallbacks[requested] ?? [])];
     let lastError: unknown = null;
-    for (let i = 0; i < chain.length; i++) {
-      let target: ReturnType<Router['route']>;
+    for (const hop of this.hops(requested, options, () => lastError)) {
       try {
-        target = i === 0 ? first : this.route(chain[i]!);
-      } catch {
-        continue; // a fallback to an unconfigured provider is skipped
-      }
-      const left = deadlineAt - now();
-      if (left <= 0) throw lastError && (lastError as SwitchboardError).code === 'SB_TIMEOUT' ? lastError : new TimeoutError(budget, lastError ?? undefined);
-      try {
-        const reply = await run(target.board, target.model, { ...options, timeoutMs: left });
-        if (i === 0) return reply;
-        this.countFallback(requested, chain[i]!);
+        const reply = await run(hop.board, hop.model, hop.options);
+        if (!hop.fallback) return reply;
+        this.countFallback(requested, hop.name);
         return { ...reply, fallbackFrom: requested };
       } catch (error) {
         lastError = error;
@@ -214,6 +189,32 @@ export class Router {
       }
     }
     throw lastError;
+  }
+
+  /**
+   * The models a request may try, in order (the requested one, then its fallback group), each with
+   * the time left of the one deadline; a fallback to an unconfigured provider is skipped. When no
+   * time is left the chain ends with `SB_TIMEOUT`.
+   */
+  private *hops(requested: string, options: RequestOptions, lastError: () => unknown) {
+    const first = this.route(requested);
+    const budget = options.timeoutMs ?? first.board.config.deadlineMs;
+    const deadlineAt = first.board.now() + budget;
+    const chain = [requested, ...(this.fallbacks[requested] ?? [])];
+    for (let i = 0; i < chain.length; i++) {
+      let target: ReturnType<Router['route']>;
+      try {
+        target = i === 0 ? first : this.route(chain[i]!);
+      } catch {
+        continue;
+      }
+      const left = deadlineAt - first.board.now();
+      if (left <= 0) {
+        const e = lastError() as SwitchboardError | null;
+        throw e && e.code === 'SB_TIMEOUT' ? e : new TimeoutError(budget, e ?? undefined);
+      }
+      yield { ...target, name: chain[i]!, fallback: i > 0, options: { ...options, timeoutMs: left } };
+    }
   }
 
   private countFallback(from: string, to: string): void {

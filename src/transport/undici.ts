@@ -66,6 +66,15 @@ function describe(err: unknown): string {
   return String(err);
 }
 
+/**
+ * No URL object per request: `scheme://host[:port]` ends at the first '/' after the '//'; the rest
+ * (query included) is the path, as undici wants it.
+ */
+function splitUrl(url: string): { origin: string; path: string } {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  return slash === -1 ? { origin: url, path: '/' } : { origin: url.slice(0, slash), path: url.slice(slash) };
+}
+
 /** Undici gives lower-case names already; repeated headers arrive as arrays and are joined. */
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   for (const k in raw) {
@@ -117,12 +126,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   const send = async (req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> => {
     if (signal.aborted) throw signal.reason;
     if (closed) throw new TransportError('UND_ERR_CLOSED', 'transport is closed');
-    // No URL object per request: `scheme://host[:port]` ends at the first '/' after the '//';
-    // the rest (query included) is the path, as undici wants it.
-    const hostStart = req.url.indexOf('//') + 2;
-    const slash = req.url.indexOf('/', hostStart);
-    const origin = slash === -1 ? req.url : req.url.slice(0, slash);
-    const path = slash === -1 ? '/' : req.url.slice(slash);
+    const { origin, path } = splitUrl(req.url);
     let status = 0;
     try {
       const res = await poolFor(origin).request({ method: req.method, path, headers: req.headers, body: req.body, signal });
@@ -151,10 +155,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   const stream = async (req: HttpRequest, signal: AbortSignal): Promise<StreamResponse> => {
     if (signal.aborted) throw signal.reason;
     if (closed) throw new TransportError('UND_ERR_CLOSED', 'transport is closed');
-    const hostStart = req.url.indexOf('//') + 2;
-    const slash = req.url.indexOf('/', hostStart);
-    const origin = slash === -1 ? req.url : req.url.slice(0, slash);
-    const path = slash === -1 ? '/' : req.url.slice(slash);
+    const { origin, path } = splitUrl(req.url);
     let res: Awaited<ReturnType<Pool['request']>>;
     try {
       res = await poolFor(origin).request({ method: req.method, path, headers: req.headers, body: req.body, signal });
