@@ -57,10 +57,10 @@ export const retryMachine = setup({
   initial: 'backingOff',
   on: {
     'config.update': { actions: 'applyConfig' },
-    'retry.abandon': '.failed',
   },
   states: {
     backingOff: {
+      on: { 'retry.abandon': 'failed' },
       // A 429 with another key ready moves at once: no timer, not even a zero-delay one.
       always: { guard: 'hasNoWait', target: 'attempting' },
       after: { backoff: 'attempting' },
@@ -68,11 +68,15 @@ export const retryMachine = setup({
     attempting: {
       entry: 'startAttempt',
       on: {
+        'retry.abandon': 'failed',
         'attempt.succeeded': 'succeeded',
         'attempt.failed': [{ guard: 'canRetry', target: 'backingOff', actions: 'scheduleRetry' }, { target: 'failed' }],
       },
     },
-    succeeded: { type: 'final' },
-    failed: { type: 'final' },
+    // Terminal, but not `type: 'final'`: a final child announces `xstate.done.actor.<id>` to its
+    // parent, and XState memoizes transitions per event type — one new type per request id, which
+    // grew without bound. The supervisor stops the actor once the request settles.
+    succeeded: {},
+    failed: {},
   },
 });

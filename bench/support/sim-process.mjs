@@ -28,6 +28,7 @@ export async function startSimProcess(config = {}) {
     });
   return {
     ...ready,
+    pid: child.pid,
     stats: async () => (await ask('stats')).stats,
     reset: () => ask('reset'),
     configure: (config) => ask('configure', { config }),

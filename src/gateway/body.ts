@@ -17,8 +17,17 @@ export interface BodyLimits {
  * client goes away mid-body.
  */
 export async function readJsonObject(req: IncomingMessage, limits: BodyLimits): Promise<Record<string, unknown>> {
+  // A JSON content type is required: a web page can send `text/plain` (or a form) to a loopback
+  // gateway cross-origin without a preflight, and spend the keys; `application/json` it cannot.
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    req.resume();
+    throw new HttpError(415, 'SB_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (content-type: application/json), got ${type === '' ? 'no content-type' : JSON.stringify(type)}`, { param: 'content-type' });
+  }
   const text = await readBody(req, limits);
   if (text.trim() === '') throw new ConfigError('the request body is empty; expected a JSON object', 'body');
+  const depth = nestingDepth(text);
+  if (depth > MAX_DEPTH) throw new ConfigError(`the request body nests ${depth > 10_000 ? 'more than 10000' : depth} levels deep; at most ${MAX_DEPTH} are accepted`, 'body');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -29,6 +38,28 @@ export async function readJsonObject(req: IncomingMessage, limits: BodyLimits): 
     throw new ConfigError(`the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, 'body');
   }
   return value as Record<string, unknown>;
+}
+
+/** No real chat request nests deeper; a deeper one would only overflow a stack further on. */
+const MAX_DEPTH = 64;
+
+/** The deepest `[`/`{` nesting of a JSON text (strings skipped), counted without parsing; stops past 10,000. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+      if (max > 10_000) return max;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
 }
 
 function tooLarge(limitBytes: number): HttpError {

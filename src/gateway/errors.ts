@@ -11,6 +11,7 @@ export type GatewayErrorCode =
   | 'SB_UNAUTHORIZED'
   | 'SB_BODY_TOO_LARGE'
   | 'SB_BODY_TIMEOUT'
+  | 'SB_UNSUPPORTED_MEDIA_TYPE'
   | 'SB_INTERNAL';
 
 /** A failure the gateway answers itself: a status, a code, and the request field it is about. */

@@ -1,3 +1,4 @@
+import { safeLogger } from '../logger.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { systemClock } from '../clock.js';
@@ -67,7 +68,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     );
   }
 
-  const logger = options.logger;
+  // A throwing user logger must never leak a server, drop an answer or reject unhandled.
+  const logger = safeLogger(options.logger);
   const clock = options.clock ?? systemClock;
   const upstream = await buildUpstream({
     router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,

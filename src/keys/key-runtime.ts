@@ -16,6 +16,8 @@ export interface KeyRuntime {
   untilMs: number | null;
   /** False until the first answer on this key: until then one request probes the budget. */
   probed: boolean;
+  /** When the probing request went out (a slow probe stops holding the key back after `PROBE_WINDOW_MS`). */
+  probeStartedAt: number;
   limitRequests: number | null;
   remainingRequests: number | null;
   resetRequestsAt: number | null;
@@ -27,11 +29,17 @@ export interface KeyRuntime {
 
 export function newKeyRuntime(name: string, maxConcurrent: number, index: number): KeyRuntime {
   return {
-    name, index, maxConcurrent, inFlight: 0, inFlightTokens: 0, state: 'ready', untilMs: null, probed: false,
+    name, index, maxConcurrent, inFlight: 0, inFlightTokens: 0, state: 'ready', untilMs: null, probed: false, probeStartedAt: 0,
     limitRequests: null, remainingRequests: null, resetRequestsAt: null,
     limitTokens: null, remainingTokens: null, resetTokensAt: null, actor: null,
   };
 }
+
+/**
+ * How long one unanswered first request holds a fresh key to itself. A hung or long-streaming
+ * probe must not stall the key (or a one-key provider) until its attempt timeout.
+ */
+export const PROBE_WINDOW_MS = 1_000;
 
 /** Requests this key may still send before its reset, net of those in flight (Infinity when unknown). */
 export function requestHeadroom(key: KeyRuntime, now: number): number {
@@ -52,7 +60,7 @@ export function tokenHeadroom(key: KeyRuntime, now: number): number {
  * the first answer tells the budget, only one request at a time probes it.
  */
 export function hasBudget(key: KeyRuntime, now: number, tokens: number): boolean {
-  if (!key.probed) return key.inFlight === 0;
+  if (!key.probed) return key.inFlight === 0 || now - key.probeStartedAt >= PROBE_WINDOW_MS;
   if (requestHeadroom(key, now) <= 0) return false;
   const t = tokenHeadroom(key, now);
   if (t === Infinity) return true;

@@ -1,3 +1,4 @@
+import { safeLogger } from '../logger.js';
 import { appendFile } from 'node:fs/promises';
 import cron from 'node-cron';
 import type { ScheduledTask, TaskContext } from 'node-cron';
@@ -86,7 +87,9 @@ export function validateSchedule(options: ScheduleOptions): void {
  *
  * @throws `SB_CONFIG` (`schedule.report`, `schedule.resetStats`, …) on an invalid option; nothing is started then.
  */
-export function startSchedule(options: ScheduleOptions, target: ScheduleTarget, logger?: Logger): ScheduleHandle {
+export function startSchedule(options: ScheduleOptions, target: ScheduleTarget, userLogger?: Logger): ScheduleHandle {
+  // node-cron calls this logger too (missed runs): it must never throw into node-cron's promises.
+  const logger = safeLogger(userLogger);
   validateSchedule(options);
   const includeDetails = options.includeDetails ?? false;
   const fail = (err: unknown, what: string) => {

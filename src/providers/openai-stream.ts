@@ -6,7 +6,7 @@
 import { BadResponseError } from '../errors.js';
 import type { ChatChunk, FinishReason, ToolCall, ToolCallDelta, Usage } from '../types.js';
 import type { StreamParser } from './types.js';
-import { isRecord } from './util.js';
+import { isRecord, numberOr } from './util.js';
 
 /** OpenAI's `finish_reason` values (platform.openai.com/docs/api-reference/chat/object). */
 export function openAIFinishReason(r: unknown): FinishReason {
@@ -21,9 +21,9 @@ export function openAIFinishReason(r: unknown): FinishReason {
 
 export function openAIUsage(u: unknown): Usage | null {
   if (!isRecord(u)) return null;
-  const input = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0;
-  const output = typeof u.completion_tokens === 'number' ? u.completion_tokens : 0;
-  const total = typeof u.total_tokens === 'number' ? u.total_tokens : input + output;
+  const input = numberOr(u.prompt_tokens, 0);
+  const output = numberOr(u.completion_tokens, 0);
+  const total = numberOr(u.total_tokens, input + output);
   return { inputTokens: input, outputTokens: output, totalTokens: total };
 }
 

@@ -4,7 +4,7 @@ import type { HttpRequest, HttpResponse } from '../transport/types.js';
 import { createOpenAIStreamParser, openAIFinishReason, openAIToolCalls, openAIUsage } from './openai-stream.js';
 import { parseOpenAIRateLimit } from './rate-limit.js';
 import type { BuildContext, ParsedChat, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
-import { joinUrl, parseJsonBody } from './util.js';
+import { joinUrl, numberOr, parseJsonBody } from './util.js';
 
 export { createOpenAIStreamParser, openAIFinishReason } from './openai-stream.js';
 
@@ -150,8 +150,8 @@ export const openaiAdapter: ProviderAdapter = {
     }
     for (let i = 0; i < inputCount; i++) if (!embeddings[i]) throw new BadResponseError(`embeddings answer lacks index ${i}`, res.status);
     const u = body.usage;
-    const input = typeof u?.prompt_tokens === 'number' ? u.prompt_tokens : null;
-    return { embeddings, usage: input === null ? null : { inputTokens: input, outputTokens: 0, totalTokens: typeof u?.total_tokens === 'number' ? u.total_tokens : input } };
+    const input = numberOr(u?.prompt_tokens, null);
+    return { embeddings, usage: input === null ? null : { inputTokens: input, outputTokens: 0, totalTokens: numberOr(u?.total_tokens, input) } };
   },
   parseError: parseOpenAIError,
   rateLimit: parseOpenAIRateLimit,

@@ -35,8 +35,9 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** A finite number, or `fallback`. */
+/** A count from a provider's answer: a number in 0..2^53, else `fallback` (1e999 parses as Infinity). */
 export function numberOr<T>(v: unknown, fallback: T): number | T {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+  return typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : fallback;
 }
 
 export function makeUsage(input: number, output: number, total?: number): Usage {

@@ -115,14 +115,15 @@ export class Router {
    * chunk (DESIGN §11, §13). Leaving the loop aborts the upstream call.
    */
   async *chatStream(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): AsyncGenerator<RoutedChunk, void, undefined> {
-    this.totals.requests++;
-    let ok = false;
+    let outcome: unknown = new Error('the caller left the stream');
     try {
       yield* this.streamChain(request, options);
-      ok = true;
+      outcome = null;
+    } catch (error) {
+      outcome = error;
+      throw error;
     } finally {
-      if (ok) this.totals.succeeded++;
-      else this.totals.failed++;
+      this.count(outcome);
     }
   }
 
@@ -160,15 +161,25 @@ export class Router {
     options: RequestOptions,
     run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
   ): Promise<RoutedReply<T>> {
-    this.totals.requests++;
     try {
       const reply = await this.tryChain(requested, options, run);
-      this.totals.succeeded++;
+      this.count(null);
       return reply;
     } catch (error) {
-      this.totals.failed++;
+      this.count(error);
       throw error;
     }
+  }
+
+  /**
+   * Counts a caller request once it ended. One refused as invalid (`SB_CONFIG`: an unknown model, a
+   * field with no translation) is not counted: no provider was asked, and no board counts it either.
+   */
+  private count(error: unknown): void {
+    if (error && (error as SwitchboardError).code === 'SB_CONFIG') return;
+    this.totals.requests++;
+    if (error) this.totals.failed++;
+    else this.totals.succeeded++;
   }
 
   private async tryChain<T extends { model: string }>(

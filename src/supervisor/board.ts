@@ -6,6 +6,7 @@ import type { keySlotMachine } from '../../machines/key-slot.machine.js';
 import type { retryMachine } from '../../machines/retry.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { systemClock } from '../clock.js';
+import { safeLogger } from '../logger.js';
 import { AbortedError, ConfigError, type SwitchboardError } from '../errors.js';
 import { newKeyRuntime, type KeyRuntime } from '../keys/key-runtime.js';
 import { loadBaseUrl, loadKeys } from '../keys/env.js';
@@ -88,7 +89,8 @@ export class Board {
     if (!adapter) throw invalid('createSupervisor', 'provider', 'a provider with an adapter', this.cfg.provider);
     this.provider = adapter.provider;
     this.clock = options.clock ?? systemClock;
-    this.emitter = new Emitter(options.logger);
+    const logger = safeLogger(options.logger);
+    this.emitter = new Emitter(logger);
     const env = options.env as Record<string, string | undefined> | undefined;
     const keys: KeyConfig[] = options.keys ?? loadKeys(this.cfg.provider, env).map((k) => ({ name: k.name, secret: k.secret }));
     for (const k of keys) {
@@ -147,7 +149,7 @@ export class Board {
     this.attachBreaker();
     for (const key of this.dispatcher.keys) this.attachKey(key);
     this.schedule = options.schedule && (options.schedule.report || options.schedule.resetStats)
-      ? startSchedule(options.schedule as never, { report: (o) => this.report(o), resetStats: () => this.resetStats() }, options.logger)
+      ? startSchedule(options.schedule as never, { report: (o) => this.report(o), resetStats: () => this.resetStats() }, logger)
       : null;
   }
 

@@ -15,10 +15,10 @@ import {
   RetriesExhaustedError,
   ShutdownError,
   StreamInterruptedError,
+  SwitchboardError,
   TimeoutError,
-  type SwitchboardError,
 } from '../errors.js';
-import { budgetRefillAt, hasBudget, type KeyRuntime } from '../keys/key-runtime.js';
+import { budgetRefillAt, hasBudget, PROBE_WINDOW_MS, type KeyRuntime } from '../keys/key-runtime.js';
 import { STRATEGIES } from '../keys/strategies.js';
 import type { MetricsRecorder } from '../metrics/types.js';
 import { backoffDelay } from '../policy/backoff.js';
@@ -31,6 +31,7 @@ import type { HttpRequest, HttpResponse, StreamingTransport, StreamResponse, Tra
 import type { BreakerState, ChatChunk, Clock, EmbedReply, RichChatReply, RichChatRequest } from '../types.js';
 import type { Emitter } from './emitter.js';
 import { extra, LEVEL_NAMES, newEntry, type BatchSlice, type Entry } from './entry.js';
+import { SignalWatch } from './signals.js';
 
 /** What the dispatcher needs from the board around it (the actor system and the secret store). */
 export interface DispatcherHost {
@@ -49,6 +50,8 @@ export interface DispatcherHost {
 }
 
 const ATTEMPT_TIMEOUT = new Error('attempt timeout');
+/** No answer uses more tokens than this; a provider figure above it (or not a number) counts as none. */
+const MAX_TOKENS = 1e9;
 const OK = 'ok' as const;
 
 /**
@@ -80,6 +83,8 @@ export class Dispatcher {
   private readonly cursor = { next: 0 };
   private readonly deadlines: Timeouts<Entry>;
   private readonly attemptTimeouts: Timeouts<Entry>;
+  private readonly probeTimers = new Set<unknown>();
+  private readonly signals = new SignalWatch((entry, signal) => this.settleError(entry, new AbortedError(signal.reason)));
   private pumping = false;
   private pumpAgain = false;
   private idleWaiters: Array<() => void> = [];
@@ -112,8 +117,7 @@ export class Dispatcher {
       entry.deadline = this.deadlines.add(entry, entry.timeoutMs);
       if (signal) {
         entry.signal = signal;
-        entry.onAbort = () => this.settleError(entry, new AbortedError(signal.reason));
-        signal.addEventListener('abort', entry.onAbort, { once: true });
+        this.signals.add(signal, entry);
       }
       if (entry.kind === 'member') this.joinBatch(entry);
       else this.enqueue(entry, false);
@@ -250,6 +254,7 @@ export class Dispatcher {
     entry.attempts++;
     entry.key = key;
     entry.lastKeyName = key.name;
+    if (!key.probed && key.inFlight === 0) this.startProbe(key);
     key.inFlight++;
     key.inFlightTokens += entry.tokens;
     if (this.breakerState === 'halfOpen') {
@@ -261,8 +266,16 @@ export class Dispatcher {
     try {
       request = this.buildRequest(entry, secret);
     } catch (error) {
+      // The request cannot be put on the wire (no translation, a value JSON cannot encode): no
+      // attempt was made, and it is the caller's request that is wrong.
       this.endAttempt(entry, key);
-      this.settleError(entry, error as Error);
+      entry.attempts--;
+      if (entry.isProbe) {
+        entry.isProbe = false;
+        this.releaseProbe();
+      }
+      const bad = error instanceof SwitchboardError ? error : new ConfigError(`the request cannot be encoded: ${(error as Error)?.message ?? error}`, 'request');
+      this.settleError(entry, bad);
       return;
     }
     const ctl = new AbortController();
@@ -286,6 +299,16 @@ export class Dispatcher {
       (res) => this.onAnswer(entry, key, ctl, res),
       (error) => this.onNoAnswer(entry, key, ctl, error),
     );
+  }
+
+  /** A fresh key's first request: others wait for its answer, or for the probe window to pass. */
+  private startProbe(key: KeyRuntime): void {
+    key.probeStartedAt = this.host.clock.now();
+    const timer = this.host.clock.setTimeout(() => {
+      this.probeTimers.delete(timer);
+      this.pump();
+    }, PROBE_WINDOW_MS);
+    this.probeTimers.add(timer);
   }
 
   private buildRequest(entry: Entry, secret: string): HttpRequest {
@@ -335,6 +358,7 @@ export class Dispatcher {
 
   /** Every answer, success included, tells the key's remaining budget and its reset. */
   private readBudget(key: KeyRuntime, headers: Record<string, string>, now: number): void {
+    key.probed = true;
     const budget = this.host.adapter.rateLimit(headers, now);
     if (!budget) return;
     key.limitRequests = budget.limitRequests ?? key.limitRequests;
@@ -727,9 +751,8 @@ export class Dispatcher {
     this.active.delete(entry);
     this.deadlines.cancel(entry.deadline);
     entry.deadline = null;
-    if (entry.signal && entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
+    if (entry.signal) this.signals.remove(entry.signal, entry);
     entry.signal = null;
-    entry.onAbort = null;
     if (entry.queued) this.queue.remove(entry);
     if (entry.holdsSlot) {
       entry.holdsSlot = false;
@@ -763,8 +786,15 @@ export class Dispatcher {
     this.pump();
   }
 
+  /**
+   * Counts a settled request. A request refused as invalid (`SB_CONFIG`) is not counted: it never was
+   * a request to the provider (the router does not count it either). Token counts a provider gets
+   * wrong (not finite) count as none rather than poisoning the totals.
+   */
   private record(entry: Entry, outcome: 'ok' | SwitchboardError['code'], inputTokens: number, outputTokens: number): void {
-    if (!this.host.metrics.enabled || entry.kind === 'batch') return;
+    if (!this.host.metrics.enabled || entry.kind === 'batch' || outcome === 'SB_CONFIG') return;
+    if (!(inputTokens >= 0 && inputTokens <= MAX_TOKENS)) inputTokens = 0;
+    if (!(outputTokens >= 0 && outputTokens <= MAX_TOKENS)) outputTokens = 0;
     const now = this.host.clock.now();
     const wait = entry.dispatchedAt >= 0 ? entry.dispatchedAt - entry.createdAt : now - entry.createdAt;
     this.host.metrics.requestSettled(
@@ -828,6 +858,8 @@ export class Dispatcher {
   }
 
   dispose(): void {
+    for (const t of this.probeTimers) this.host.clock.clearTimeout(t);
+    this.probeTimers.clear();
     this.deadlines.dispose();
     this.attemptTimeouts.dispose();
   }

@@ -36,7 +36,6 @@ export interface Entry {
   deadline: TimeoutNode<Entry> | null;
   attemptTimer: TimeoutNode<Entry> | null;
   signal: AbortSignal | null;
-  onAbort: (() => void) | null;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   settled: boolean;
@@ -84,7 +83,7 @@ export function extra(entry: Entry): EntryExtra {
 export function newEntry(kind: Entry['kind'], requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number): Entry {
   return {
     kind, requestId, model, level, rank: 0, seq: 0, queued: false, chat: null, inputs: null, tokens: 0, createdAt: now,
-    dispatchedAt: -1, timeoutMs, deadline: null, attemptTimer: null, signal: null, onAbort: null, resolve: noop, reject: noop,
+    dispatchedAt: -1, timeoutMs, deadline: null, attemptTimer: null, signal: null, resolve: noop, reject: noop,
     settled: false, holdsSlot: false, attempts: 0, key: null, lastKeyName: null, ctl: null, attemptTimedOut: false,
     isProbe: false, lastError: null, waitingForKey: false, x: null,
   };

@@ -56,7 +56,7 @@ describe('switchboard serve --sim (a process)', () => {
   });
 
   it('answers a fault scripted through /sim/configure as an OpenAI error with the provider status', async () => {
-    const r = await fetch(`${gw.url}/sim/configure`, { method: 'POST', body: JSON.stringify({ openai: { script: ['422'] } }) });
+    const r = await fetch(`${gw.url}/sim/configure`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openai: { script: ['422'] } }) });
     expect(r.status).toBe(204);
     const err: any = await openaiClient(gw.url).chat.completions.create(hello('gpt-4o-mini')).catch((e) => e);
     expect(err.status).toBe(422);

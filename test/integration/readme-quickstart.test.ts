@@ -30,7 +30,7 @@ describe("the README's quick start", () => {
     const { url, headers, body } = readmeCurl();
     const r = await fetch(url.replace('http://127.0.0.1:8787', gw.url), { method: 'POST', headers, body });
     expect(r.status).toBe(200);
-    const completion = await r.json();
+    const completion = (await r.json()) as { object: string; choices: Array<{ message: { content: string } }> };
     expect(completion.object).toBe('chat.completion');
     expect(completion.choices[0].message.content).toBe('echo: Hello');
   });

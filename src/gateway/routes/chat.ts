@@ -5,7 +5,7 @@ import type { FinishReason, RichChatReply, Usage } from '../../types.js';
 import { readJsonObject } from '../body.js';
 import type { RequestContext } from '../context.js';
 import { describeError, errorBody, writeError } from '../errors.js';
-import { sendJson } from '../respond.js';
+import { sendJsonText } from '../respond.js';
 import { toChatRequest, type ParsedChatRequest } from './chat-request.js';
 
 /** OpenAI's `finish_reason` values; `other` has no OpenAI name and reads as a normal stop. */
@@ -21,10 +21,10 @@ const openAIUsage = (u: Usage) => ({ prompt_tokens: u.inputTokens, completion_to
  * unified reply, tool calls included. `model` is the model that served; `fallback_from` names the
  * one asked for.
  */
-export function toCompletion(reply: RoutedReply<RichChatReply>, nowMs: number): Record<string, unknown> {
+export function toCompletion(reply: RoutedReply<RichChatReply>, nowMs: number, passRaw = true): Record<string, unknown> {
   const raw = reply.raw as Record<string, unknown> | null;
   const fallback = reply.fallbackFrom !== undefined ? { fallback_from: reply.fallbackFrom } : {};
-  if ((reply.provider === 'openai' || reply.provider === 'groq') && raw && typeof raw === 'object' && Array.isArray(raw.choices)) {
+  if (passRaw && (reply.provider === 'openai' || reply.provider === 'groq') && raw && typeof raw === 'object' && Array.isArray(raw.choices)) {
     return { ...raw, object: 'chat.completion', model: reply.model, ...fallback };
   }
   const calls = reply.toolCalls && reply.toolCalls.length > 0 ? { tool_calls: reply.toolCalls } : {};
@@ -108,5 +108,13 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     }
   }
   const reply = await ctx.router.chat(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal });
-  sendJson(ctx.res, 200, toCompletion(reply, ctx.clock.now()), { 'x-switchboard-provider': reply.provider });
+  let text: string;
+  try {
+    text = JSON.stringify(toCompletion(reply, ctx.clock.now()));
+  } catch {
+    // The provider's own body cannot be re-encoded (nested past the stack, say): answer from the
+    // unified reply instead of failing a request that succeeded.
+    text = JSON.stringify(toCompletion(reply, ctx.clock.now(), false));
+  }
+  sendJsonText(ctx.res, 200, text, { 'x-switchboard-provider': reply.provider });
 }

@@ -1,0 +1,325 @@
+// Runs every benchmark as a child process, one after the other (they measure time and CPU: never
+// two at once), collects the JSON each prints, checks the targets, and writes docs/BENCHMARKS.md.
+//   node bench/run-all.mjs                       full run, writes docs/BENCHMARKS.md (npm run bench)
+//   BENCH_SMOKE=1 node bench/run-all.mjs --no-write   seconds-long smoke run of every script (CI)
+// Options: --no-write (print only), --only core,overhead (a subset; implies --no-write),
+//          --save results.json (the raw results), --from results.json (write the document from
+//          saved results, running nothing).
+// Exit code: 1 when a script fails (non-zero exit, no JSON, a timeout); in a full run, 2 when a
+// target is missed (the document is written first). A missed target never fails a smoke run.
+// Expects a built package (npx tsc -p tsconfig.build.json; `npm run bench` builds first).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const smoke = process.env.BENCH_SMOKE === '1';
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name) => {
+  const i = args.indexOf(name);
+  const inline = args.find((a) => a.startsWith(`${name}=`));
+  return inline ? inline.slice(name.length + 1) : i >= 0 ? args[i + 1] : undefined;
+};
+const only = value('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
+const from = value('--from');
+const save = value('--save');
+const write = !flag('--no-write') && !only && !smoke;
+const docPath = `${root}docs/BENCHMARKS.md`;
+const log = (line) => process.stderr.write(`${line}\n`);
+
+/** What each benchmark runs with: its command and its configuration, for the document. */
+const BENCHES = [
+  {
+    id: 'core', script: 'core.mjs', nodeFlags: ['--expose-gc'], npm: 'bench:core',
+    title: 'Core: the supervisor\'s own CPU per request, heap per queued request',
+    config: [
+      'Supervisor: one key (its maxConcurrent defaults to queue.maxConcurrent = 64), queue.size 1,000, queue.maxConcurrent 64, metrics on.',
+      'Transport: in-process, answers at once (no network): only Switchboard\'s own cost is measured.',
+      'A closed loop of 64 over 100,000 requests, 5 runs after a warm-up (smoke: 5,000, 1 run); then 100,000 requests queued behind maxConcurrent 1 (smoke: 10,000).',
+    ],
+  },
+  {
+    id: 'memory', script: 'memory.mjs', nodeFlags: ['--expose-gc'], npm: 'bench:memory',
+    title: 'Memory and scale',
+    config: [
+      'Supervisor: one key, queue.size 200,000, queue.maxConcurrent 64 (1 for the dispatch-cost runs), metrics on; in-process instant transport.',
+      '1,000,000 requests through a closed loop of 64 (heap before/after, forced GC); 100,000 queued (heap per queued request); dispatch CPU per request with 10, 1,000 and 100,000 queued behind it (smoke: 50,000 / 10,000 / 10, 1,000, 10,000).',
+    ],
+  },
+  {
+    id: 'failfast', script: 'failfast.mjs', nodeFlags: [], npm: 'bench:failfast',
+    title: 'Fail-fast with the breaker open',
+    config: [
+      'Supervisor: default queue (size 100, maxConcurrent 5), one key, breaker forced open (`breaker.force`), in-process transport.',
+      '200,000 sequential requests (smoke: 20,000); time from the call to the rejection handler (SB_CIRCUIT_OPEN), after 1,000 warm-up.',
+    ],
+  },
+  {
+    id: 'goodput', script: 'goodput.mjs', nodeFlags: [], npm: 'bench:goodput',
+    title: 'Goodput under provider rate limits',
+    config: [
+      'Simulator in its own process (real clock, loopback): 3 keys, each limited to 50 requests/s; 3,000 embedding requests submitted at once (smoke: 300).',
+      'Supervisor: strategy headroom, 3 keys each maxConcurrent 64, queue.size 5,000, queue.maxConcurrent 64, deadlineMs 300,000; batching off, then on (maxBatchSize 10, batchTimeoutMs 50).',
+      'Peers: the openai SDK (one key, its default 2 retries); round-robin over the 3 keys with p-retry (its defaults: 10 retries, 1 s × 2^n).',
+    ],
+  },
+  {
+    id: 'overhead', script: 'overhead.mjs', nodeFlags: [], npm: 'bench:overhead',
+    title: 'Overhead against raw undici, and the peers',
+    config: [
+      'Simulator in its own process (real clock, loopback), `defaults: { latencyMs }` 0 then 20.',
+      'A closed loop of 64: 20,000 requests at 0 ms, 2,000 at 20 ms, per configuration and run (smoke: 400 / 256, 1 run); a warm-up before each measurement and a warm-up round before the first run.',
+      'Supervisor: provider openai, one key with maxConcurrent 64, queue.size 1,000, queue.maxConcurrent 64, metrics on (default).',
+      'Gateway: `node dist/src/cli/main.js serve --port 0 --config <tmp>` in its own process, the same provider options (openai → the simulator, one key maxConcurrent 64, queue.size 1,000, maxConcurrent 64).',
+      'Raw undici: `new Pool(origin, { connections: 64 })`, POST, body read as text, JSON.parse. p-queue concurrency 64 + cockatiel retry (3 attempts, exponential) around a consecutive-5 breaker; opossum (timeout 60 s, 50%, reset 30 s); the openai SDK with maxRetries 0.',
+      'Runs interleaved (each run measures every configuration once, the starting one rotating); ratios are to raw undici in the same run; median of the runs, (min–max).',
+    ],
+  },
+  {
+    id: 'gateway-latency', script: 'gateway-latency.mjs', nodeFlags: [], npm: 'bench:gateway',
+    title: 'Latency added by the gateway',
+    config: [
+      'Simulator in its own process at 0 ms latency; the gateway (`switchboard serve`) in another, configured as in the overhead benchmark.',
+      'One request at a time, 2,000 per path after 500 warm-up rounds (smoke: 200 / 50); the four paths (undici or the openai SDK, direct or through the gateway) alternate request by request.',
+      'Added latency = the percentile through the gateway minus the same percentile direct, with the same client — the method public gateway comparisons use.',
+    ],
+  },
+];
+
+function runBench(bench) {
+  const timeoutMs = smoke ? 120_000 : 30 * 60_000;
+  const argv = [...bench.nodeFlags, fileURLToPath(new URL(bench.script, import.meta.url))];
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, argv, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      process.stderr.write(d);
+      stderrTail = (stderrTail + d).slice(-4000);
+    });
+    const timer = setTimeout(() => {
+      log(`run-all: ${bench.id} exceeded ${timeoutMs / 1000} s; killing it`);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const seconds = Math.round((performance.now() - t0) / 100) / 10;
+      let json = null;
+      let error = null;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        const start = stdout.indexOf('{');
+        try {
+          json = start >= 0 ? JSON.parse(stdout.slice(start)) : null;
+        } catch {
+          json = null;
+        }
+      }
+      if (code !== 0 || signal) error = `exited with ${signal ?? code}`;
+      else if (!json) error = 'printed no JSON';
+      resolve({ id: bench.id, command: `node ${argv.map((a) => a.replace(root, '')).join(' ')}`, seconds, ok: !error, error, stderrTail: error ? stderrTail : undefined, json });
+    });
+  });
+}
+
+// ---------- targets ----------
+const check = (bench, what, target, measured, met) => ({ bench, what, target, measured, met: Boolean(met) });
+function targetsOf(id, j) {
+  if (!j) return [];
+  switch (id) {
+    case 'core':
+      return [
+        check(id, 'supervisor CPU per request, µs (median)', `≤ ${j.targets.cpuUsPerRequest}`, j.cpuUsPerRequest.median, j.cpuUsPerRequest.median <= j.targets.cpuUsPerRequest),
+        check(id, 'heap per queued request, bytes', `≤ ${j.targets.bytesPerQueuedRequest}`, j.bytesPerQueuedRequest, j.bytesPerQueuedRequest <= j.targets.bytesPerQueuedRequest),
+      ];
+    case 'memory': {
+      const d = Object.entries(j.dispatchUsPerRequest).map(([k, v]) => [Number(k), v]).sort((a, b) => a[0] - b[0]);
+      const deepest = d[d.length - 1];
+      const shallower = Math.min(...d.slice(0, -1).map((x) => x[1]));
+      return [
+        check(id, `heap growth over ${j.million.requests.toLocaleString('en-US')} requests, MB`, `≤ ${j.targets.heapGrowthMB}`, j.million.heapGrowthMB, j.million.heapGrowthMB <= j.targets.heapGrowthMB),
+        check(id, `dispatch µs/request with ${deepest[0].toLocaleString('en-US')} queued vs the least of the shallower queues`, '≤ 1.5× (flat)', `${deepest[1]} vs ${shallower}`, deepest[1] <= 1.5 * shallower),
+      ];
+    }
+    case 'failfast':
+      return [check(id, 'rejection p99 with the breaker open, µs', `< ${j.target.p99Us}`, j.rejectUs.p99, j.rejectUs.p99 < j.target.p99Us)];
+    case 'goodput': {
+      const off = j.rows.find((r) => /batching off/.test(r.name));
+      const on = j.rows.find((r) => /batching on/.test(r.name));
+      const t = j.targets;
+      return [
+        check(id, 'without batching: failures', `= ${t.withoutBatching.failures}`, off.failures, off.failures <= t.withoutBatching.failures),
+        check(id, 'without batching: total seconds', `≤ ${t.withoutBatching.seconds}`, off.seconds, off.seconds <= t.withoutBatching.seconds),
+        check(id, 'without batching: 429s, % of HTTP calls', `≤ ${t.withoutBatching.pct429}`, off.pct429, off.pct429 <= t.withoutBatching.pct429),
+        check(id, 'with batching: failures', `= ${t.withBatching.failures}`, on.failures, on.failures <= t.withBatching.failures),
+        check(id, 'with batching: HTTP calls', `≤ ${t.withBatching.httpCalls}`, on.httpCalls, on.httpCalls <= t.withBatching.httpCalls),
+      ];
+    }
+    case 'overhead':
+      return j.targets.map((t) => check(id, t.what, `≥ ${t.target}×`, t.measured, t.met));
+    case 'gateway-latency':
+      return [check(id, j.target.what + ', ms', `≤ ${j.target.p50AddedMs}`, j.target.measured, j.target.met)];
+    default:
+      return [];
+  }
+}
+
+// ---------- the document ----------
+const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? '—' : typeof x === 'number' ? x.toLocaleString('en-US', { maximumFractionDigits: d }) : String(x));
+const sp = (s, d = 2) => (s ? (s.min === s.max ? fmt(s.median, d) : `${fmt(s.median, d)} (${fmt(s.min, d)}–${fmt(s.max, d)})`) : '—');
+const x = (s) => (s ? (s.min === s.max ? `${fmt(s.median, 2)}×` : `${fmt(s.median, 2)}× (${fmt(s.min, 2)}–${fmt(s.max, 2)})`) : '—');
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+function machineInfo() {
+  const cpus = os.cpus();
+  let model = cpus[0]?.model ?? '?';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) model = m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return { cpu: model, cores: cpus.length, memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, os: `${os.type()} ${os.release()} (${os.arch()})`, node: process.version };
+}
+
+function section(bench, result) {
+  const out = [`## ${bench.title}`, '', `Command: \`npm run ${bench.npm}\` — \`${result?.command ?? `node ${bench.nodeFlags.join(' ')} bench/${bench.script}`}\`${result ? ` (took ${result.seconds} s)` : ''}`, ''];
+  out.push(...bench.config.map((c) => `- ${c}`), '');
+  const j = result?.json;
+  if (!result?.ok || !j) {
+    out.push(`**Not measured**: ${result?.error ?? 'not run'}.`, '');
+    return out.join('\n');
+  }
+  switch (bench.id) {
+    case 'core':
+      out.push(table(['measure', 'result', 'target'], [
+        [`supervisor CPU per request, µs, median (min–max) of ${j.runs} run${j.runs === 1 ? '' : 's'}`, sp(j.cpuUsPerRequest), `≤ ${j.targets.cpuUsPerRequest}`],
+        ['wall time per request, µs (closed loop of ' + j.concurrency + ')', fmt(j.wallUsPerRequest), ''],
+        [`heap per queued request, bytes (${fmt(j.queued)} queued)`, fmt(j.bytesPerQueuedRequest, 0), `≤ ${j.targets.bytesPerQueuedRequest}`],
+      ]));
+      break;
+    case 'memory':
+      out.push(table(['measure', 'result', 'target'], [
+        [`heap growth over ${fmt(j.million.requests)} requests, MB`, fmt(j.million.heapGrowthMB), `≤ ${j.targets.heapGrowthMB}`],
+        [`heap per queued request, bytes (${fmt(j.queued.queued)} queued)`, fmt(j.queued.bytesPerQueued, 0), ''],
+        ...Object.entries(j.dispatchUsPerRequest).map(([depth, us]) => [`dispatch CPU per request with ${fmt(Number(depth))} queued, µs`, fmt(us), 'flat']),
+      ]));
+      break;
+    case 'failfast':
+      out.push(table(['measure', 'p50', 'p99', 'max', 'target'], [[`time to SB_CIRCUIT_OPEN, µs (${fmt(j.requests)} requests)`, fmt(j.rejectUs.p50), fmt(j.rejectUs.p99), fmt(j.rejectUs.max), `p99 < ${j.target.p99Us}`]]));
+      break;
+    case 'goodput':
+      out.push(table(['client', 'requests', 'failures', 'seconds', 'HTTP calls', '429s', '429 %'], j.rows.map((r) => [r.name, fmt(r.requests), fmt(r.failures), fmt(r.seconds), fmt(r.httpCalls), fmt(r.http429), fmt(r.pct429)])));
+      out.push('', `Targets: without batching ${j.targets.withoutBatching.failures} failures, ≤ ${j.targets.withoutBatching.seconds} s, ≤ ${j.targets.withoutBatching.pct429}% 429s; with batching ${j.targets.withBatching.failures} failures, ≤ ${j.targets.withBatching.httpCalls} HTTP calls.`);
+      break;
+    case 'overhead':
+      for (const p of j.phases) {
+        out.push(`### ${p.latencyMs} ms simulated latency — ${fmt(p.requests)} requests per configuration, ${p.runs} run${p.runs === 1 ? '' : 's'}`, '');
+        out.push(table(
+          ['configuration', 'requests/s', '× undici', 'p50 ms', '× undici', 'p99 ms', '× undici', 'client CPU µs/req', '× undici', 'gateway process CPU µs/req', '× undici client CPU', 'simulator CPU µs/req', 'other processes, % of machine'],
+          p.rows.map((r) => [r.label, sp(r.rps, 0), x(r.vsUndici.rps), sp(r.p50Ms), x(r.vsUndici.p50), sp(r.p99Ms), x(r.vsUndici.p99), sp(r.clientCpuUsPerReq, 0), x(r.vsUndici.clientCpu), sp(r.gatewayCpuUsPerReq, 0), x(r.vsUndici.gatewayCpu), sp(r.simulatorCpuUsPerReq, 0), sp(r.otherProcessesCpuPct, 0)]),
+        ), '');
+      }
+      out.push(table(['target', 'required', 'measured (median; min–max)', 'met'], j.targets.map((t) => [t.what, `≥ ${t.target}×`, `${fmt(t.measured, 3)}× (${fmt(t.spread?.min, 3)}–${fmt(t.spread?.max, 3)})`, t.met ? 'yes' : '**no**'])));
+      out.push('', 'CPU columns: the client\'s is `process.cpuUsage()` of the benchmark process; the gateway\'s and the simulator\'s are utime + stime from `/proc/<pid>/stat` (10 ms resolution). With 2 cores shared by the client, the simulator and (for the gateway rows) the gateway, the 0 ms runs are CPU-bound: requests/s there measure CPU per request across all processes, not the network.');
+      break;
+    case 'gateway-latency': {
+      out.push(table(['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms'], j.paths.map((p) => [p.label, fmt(p.requests), fmt(p.p50Ms, 3), fmt(p.p90Ms, 3), fmt(p.p99Ms, 3), fmt(p.meanMs, 3)])), '');
+      out.push(table(['added by the gateway (same client)', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms'], [
+        ['openai SDK', fmt(j.added.openaiSdk.p50Ms, 3), fmt(j.added.openaiSdk.p90Ms, 3), fmt(j.added.openaiSdk.p99Ms, 3), fmt(j.added.openaiSdk.meanMs, 3)],
+        ['undici', fmt(j.added.undici.p50Ms, 3), fmt(j.added.undici.p90Ms, 3), fmt(j.added.undici.p99Ms, 3), fmt(j.added.undici.meanMs, 3)],
+      ]), '');
+      out.push(`Gateway process CPU per request: ${fmt(j.gatewayCpuUsPerRequest, 0)} µs. Target: p50 added ≤ ${j.target.p50AddedMs} ms (openai SDK) — ${j.target.met ? 'met' : '**missed**'} (${fmt(j.target.measured, 3)} ms). For comparison, as published by each project on its own hardware (not measured here): LiteLLM ≈ ${j.published.litellmMs} ms added, Portkey's open-source gateway ≈ ${j.published.portkeyGatewayMs} ms.`);
+      if (j.noise) out.push('', `Other processes used ${fmt(j.noise.otherProcessesCpuPct?.median, 0)}% of the machine (median of the kept blocks; max ${fmt(j.noise.otherProcessesCpuPct?.max, 0)}%); ${j.noise.repeatedBlocks} block(s) re-measured for noise, ${j.noise.noisyBlocksKept} noisy block(s) kept.`);
+      break;
+    }
+    default:
+      out.push('```json', JSON.stringify(j, null, 2), '```');
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function documentOf(results, checks, started) {
+  const m = machineInfo();
+  const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench\` (\`node bench/run-all.mjs\`) on ${started}. Do not edit by hand: rerun it. `
+      + 'Every script also runs alone (`npm run bench:<name>`), and `BENCH_SMOKE=1 node bench/run-all.mjs --no-write` runs all of them in smoke mode in seconds (CI).',
+    '',
+    '## Machine',
+    '',
+    table(['CPU', 'cores', 'memory', 'OS', 'Node.js', 'date'], [[m.cpu, String(m.cores), `${m.memoryGiB} GiB`, m.os, m.node, started]]),
+    '',
+    'Every benchmark imports the built package (`dist/`). The simulator, when used, runs in its own process over loopback with the real clock; '
+      + 'the machine may be shared, so the overhead and gateway-latency benchmarks wait for other processes to go quiet before each measurement and repeat a disturbed one (the share other processes used is reported).',
+    '',
+    '## Targets',
+    '',
+    table(['benchmark', 'measure', 'target', 'measured', 'met'], checks.map((c) => [c.bench, c.what, c.target, fmt(c.measured, 3), c.met ? 'yes' : '**no**'])),
+    '',
+  ];
+  for (const bench of BENCHES) lines.push(section(bench, byId[bench.id]));
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
+
+// ---------- main ----------
+const started = new Date().toISOString();
+let results;
+if (from) {
+  ({ results } = JSON.parse(readFileSync(from, 'utf8')));
+} else {
+  if (!existsSync(`${root}dist/src/index.js`)) {
+    log('run-all: dist/ is missing: build first (npx tsc -p tsconfig.build.json, or npm run bench)');
+    process.exit(1);
+  }
+  const selected = only ? BENCHES.filter((b) => only.includes(b.id)) : BENCHES;
+  if (only && selected.length !== only.length) {
+    log(`run-all: unknown benchmark in --only; known: ${BENCHES.map((b) => b.id).join(', ')}`);
+    process.exit(1);
+  }
+  results = [];
+  for (const bench of selected) {
+    log(`run-all: ${bench.id}${smoke ? ' (smoke)' : ''}…`);
+    const r = await runBench(bench);
+    log(`run-all: ${bench.id} ${r.ok ? 'ok' : `FAILED (${r.error})`} in ${r.seconds} s`);
+    if (!r.ok && r.stderrTail) log(r.stderrTail);
+    results.push(r);
+  }
+  if (save) writeFileSync(save, JSON.stringify({ started, smoke, results }, null, 2));
+}
+
+const checks = results.flatMap((r) => (r.ok ? targetsOf(r.id, r.json) : []));
+const failed = results.filter((r) => !r.ok);
+const missed = checks.filter((c) => !c.met);
+const summary = {
+  smoke,
+  machine: machineInfo(),
+  scripts: results.map((r) => ({ id: r.id, ok: r.ok, seconds: r.seconds, error: r.error ?? undefined })),
+  targets: checks,
+  results: Object.fromEntries(results.map((r) => [r.id, r.json])),
+};
+console.log(JSON.stringify(summary, null, 2));
+for (const c of checks) log(`run-all: target ${c.met ? 'met   ' : 'MISSED'} ${c.bench}: ${c.what} ${c.target} — measured ${fmt(c.measured, 3)}`);
+
+if ((write || (from && !flag('--no-write'))) && failed.length === 0) {
+  writeFileSync(docPath, documentOf(results, checks, from ? JSON.parse(readFileSync(from, 'utf8')).started : started));
+  log(`run-all: wrote ${docPath.replace(root, '')}`);
+} else if (write) {
+  log('run-all: a script failed; docs/BENCHMARKS.md left as it was');
+}
+if (failed.length > 0) {
+  log(`run-all: ${failed.length} script(s) failed: ${failed.map((r) => r.id).join(', ')}`);
+  process.exit(1);
+}
+if (missed.length > 0 && !smoke) {
+  log(`run-all: ${missed.length} target(s) missed`);
+  process.exit(2);
+}
