@@ -8,7 +8,7 @@
 // Exit code: 1 when a script fails (non-zero exit, no JSON, a timeout); in a full run, 2 when a
 // target is missed (the document is written first). A missed target never fails a smoke run.
 // Expects a built package (npx tsc -p tsconfig.build.json; `npm run bench` builds first).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,7 @@ const BENCHES = [
     title: 'Overhead against raw undici, and the peers',
     config: [
       'Simulator in its own process (real clock, loopback), `defaults: { latencyMs }` 0 then 20.',
-      'A closed loop of 64: 20,000 requests at 0 ms, 2,000 at 20 ms, per configuration and run (smoke: 400 / 256, 1 run); a warm-up before each measurement and a warm-up round before the first run.',
+      'A closed loop of 64: 20,000 requests at 0 ms, 2,000 at 20 ms, per configuration and run, 5 runs (smoke: 400 / 256, 1 run; BENCH_RUNS overrides); a warm-up before each measurement (1,000 / 256) and a warm-up round of every configuration before the first run.',
       'Supervisor: provider openai, one key with maxConcurrent 64, queue.size 1,000, queue.maxConcurrent 64, metrics on (default).',
       'Gateway: `node dist/src/cli/main.js serve --port 0 --config <tmp>` in its own process, the same provider options (openai → the simulator, one key maxConcurrent 64, queue.size 1,000, maxConcurrent 64).',
       'Raw undici: `new Pool(origin, { connections: 64 })`, POST, body read as text, JSON.parse. p-queue concurrency 64 + cockatiel retry (3 attempts, exponential) around a consecutive-5 breaker; opossum (timeout 60 s, 50%, reset 30 s); the openai SDK with maxRetries 0.',
@@ -88,12 +88,32 @@ const BENCHES = [
   },
 ];
 
+let interrupted = false;
+
 function runBench(bench) {
   const timeoutMs = smoke ? 120_000 : 30 * 60_000;
   const argv = [...bench.nodeFlags, fileURLToPath(new URL(bench.script, import.meta.url))];
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, argv, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a timeout or Ctrl-C ends the benchmark's own children
+    // (the simulator, the gateway) with it.
+    const child = spawn(process.execPath, argv, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
+    const onSignal = (signal) => {
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 3000).unref();
+      log(`run-all: ${signal}; stopping ${bench.id}`);
+      process.exitCode = 130;
+      interrupted = true;
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     let stdout = '';
     let stderrTail = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -103,10 +123,18 @@ function runBench(bench) {
     });
     const timer = setTimeout(() => {
       log(`run-all: ${bench.id} exceeded ${timeoutMs / 1000} s; killing it`);
-      child.kill('SIGKILL');
+      killGroup('SIGKILL');
     }, timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // What it left behind in its group (an orphaned gateway, say) goes too.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is empty: nothing left
+      }
       const seconds = Math.round((performance.now() - t0) / 100) / 10;
       let json = null;
       let error = null;
@@ -175,6 +203,17 @@ const sp = (s, d = 2) => (s ? (s.min === s.max ? fmt(s.median, d) : `${fmt(s.med
 const x = (s) => (s ? (s.min === s.max ? `${fmt(s.median, 2)}×` : `${fmt(s.median, 2)}× (${fmt(s.min, 2)}–${fmt(s.max, 2)})`) : '—');
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
+/** The commit measured, and whether the working tree differed from it (dist/ is built from the tree). */
+function codeInfo() {
+  try {
+    const git = (...a) => execFileSync('git', a, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src', 'machines', 'package.json') !== '';
+    return { commit: git('rev-parse', '--short', 'HEAD'), dirty };
+  } catch {
+    return null;
+  }
+}
+
 function machineInfo() {
   const cpus = os.cpus();
   let model = cpus[0]?.model ?? '?';
@@ -226,7 +265,9 @@ function section(bench, result) {
         ), '');
       }
       out.push(table(['target', 'required', 'measured (median; min–max)', 'met'], j.targets.map((t) => [t.what, `≥ ${t.target}×`, `${fmt(t.measured, 3)}× (${fmt(t.spread?.min, 3)}–${fmt(t.spread?.max, 3)})`, t.met ? 'yes' : '**no**'])));
-      out.push('', 'CPU columns: the client\'s is `process.cpuUsage()` of the benchmark process; the gateway\'s and the simulator\'s are utime + stime from `/proc/<pid>/stat` (10 ms resolution). With 2 cores shared by the client, the simulator and (for the gateway rows) the gateway, the 0 ms runs are CPU-bound: requests/s there measure CPU per request across all processes, not the network.');
+      out.push('', 'CPU columns: the client\'s is `process.cpuUsage()` of the benchmark process; the gateway\'s and the simulator\'s are utime + stime from `/proc/<pid>/stat` (10 ms resolution). '
+        + 'At 0 ms the runs are CPU-bound, not network-bound: the client and the simulator (and, for the gateway rows, the gateway) share the machine\'s cores, so requests/s there reflect CPU per request across the processes; '
+        + 'the openai SDK rows are bound by the SDK\'s own CPU per request in the client (one core). At 20 ms the 64 requests in flight bound requests/s (≤ 64 / 20 ms = 3,200/s), and CPU per request shows up as added latency.');
       break;
     case 'gateway-latency': {
       out.push(table(['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms'], j.paths.map((p) => [p.label, fmt(p.requests), fmt(p.p50Ms, 3), fmt(p.p90Ms, 3), fmt(p.p99Ms, 3), fmt(p.meanMs, 3)])), '');
@@ -245,7 +286,7 @@ function section(bench, result) {
   return out.join('\n');
 }
 
-function documentOf(results, checks, started) {
+function documentOf(results, checks, started, code) {
   const m = machineInfo();
   const byId = Object.fromEntries(results.map((r) => [r.id, r]));
   const lines = [
@@ -256,7 +297,7 @@ function documentOf(results, checks, started) {
     '',
     '## Machine',
     '',
-    table(['CPU', 'cores', 'memory', 'OS', 'Node.js', 'date'], [[m.cpu, String(m.cores), `${m.memoryGiB} GiB`, m.os, m.node, started]]),
+    table(['CPU', 'cores', 'memory', 'OS', 'Node.js', 'date', 'code'], [[m.cpu, String(m.cores), `${m.memoryGiB} GiB`, m.os, m.node, started, code ? `${code.commit}${code.dirty ? ' + uncommitted changes in src/' : ''}` : '—']]),
     '',
     'Every benchmark imports the built package (`dist/`). The simulator, when used, runs in its own process over loopback with the real clock; '
       + 'the machine may be shared, so the overhead and gateway-latency benchmarks wait for other processes to go quiet before each measurement and repeat a disturbed one (the share other processes used is reported).',
@@ -272,6 +313,7 @@ function documentOf(results, checks, started) {
 
 // ---------- main ----------
 const started = new Date().toISOString();
+const codeAtStart = codeInfo();
 let results;
 if (from) {
   ({ results } = JSON.parse(readFileSync(from, 'utf8')));
@@ -287,13 +329,14 @@ if (from) {
   }
   results = [];
   for (const bench of selected) {
+    if (interrupted) break;
     log(`run-all: ${bench.id}${smoke ? ' (smoke)' : ''}…`);
     const r = await runBench(bench);
     log(`run-all: ${bench.id} ${r.ok ? 'ok' : `FAILED (${r.error})`} in ${r.seconds} s`);
     if (!r.ok && r.stderrTail) log(r.stderrTail);
     results.push(r);
   }
-  if (save) writeFileSync(save, JSON.stringify({ started, smoke, results }, null, 2));
+  if (save) writeFileSync(save, JSON.stringify({ started, smoke, code: codeAtStart, results }, null, 2));
 }
 
 const checks = results.flatMap((r) => (r.ok ? targetsOf(r.id, r.json) : []));
@@ -301,6 +344,7 @@ const failed = results.filter((r) => !r.ok);
 const missed = checks.filter((c) => !c.met);
 const summary = {
   smoke,
+  code: codeAtStart,
   machine: machineInfo(),
   scripts: results.map((r) => ({ id: r.id, ok: r.ok, seconds: r.seconds, error: r.error ?? undefined })),
   targets: checks,
@@ -309,12 +353,18 @@ const summary = {
 console.log(JSON.stringify(summary, null, 2));
 for (const c of checks) log(`run-all: target ${c.met ? 'met   ' : 'MISSED'} ${c.bench}: ${c.what} ${c.target} — measured ${fmt(c.measured, 3)}`);
 
+if (interrupted) {
+  log('run-all: interrupted; docs/BENCHMARKS.md left as it was');
+  process.exit(130);
+}
 if ((write || (from && !flag('--no-write'))) && failed.length === 0) {
-  writeFileSync(docPath, documentOf(results, checks, from ? JSON.parse(readFileSync(from, 'utf8')).started : started));
+  const saved = from ? JSON.parse(readFileSync(from, 'utf8')) : null;
+  writeFileSync(docPath, documentOf(results, checks, saved ? saved.started : started, saved ? saved.code ?? null : codeAtStart));
   log(`run-all: wrote ${docPath.replace(root, '')}`);
 } else if (write) {
   log('run-all: a script failed; docs/BENCHMARKS.md left as it was');
 }
+if (smoke && !flag('--no-write')) log('run-all: smoke mode: docs/BENCHMARKS.md is never written from smoke numbers');
 if (failed.length > 0) {
   log(`run-all: ${failed.length} script(s) failed: ${failed.map((r) => r.id).join(', ')}`);
   process.exit(1);

@@ -33,7 +33,12 @@ export async function startGatewayProcess(options) {
   const env = { ...process.env, [KEY_ENV]: 'sk-bench-gateway-0000' };
   for (const k of Object.keys(env)) if (k.startsWith('SWITCHBOARD_') && k !== KEY_ENV) delete env[k];
   const args = [main, 'serve', '--port', '0', '--config', file];
+  // cwd: the temporary directory, so that no .env of the working tree is loaded (no real keys).
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: dir });
+  // A benchmark that dies (an exception, process.exit) must not leave its gateway running.
+  const reap = () => child.kill('SIGKILL');
+  process.on('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;
