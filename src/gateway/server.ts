@@ -1,7 +1,8 @@
-import { safeLogger } from '../logger.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { systemClock } from '../clock.js';
+import { safeLogger } from '../logger.js';
+import { AttemptSignal } from '../transport/attempt-signal.js';
 import { AbortedError, ConfigError, ShutdownError, SwitchboardError } from '../errors.js';
 import { readEnv } from '../keys/env.js';
 import { TokenAuth, isLoopback } from './auth.js';
@@ -98,7 +99,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     active.add(res);
-    const abort = new AbortController();
+    // A plain-object signal: an AbortController per request costs ~7 µs of the gateway's budget.
+    const abort = new AttemptSignal();
     res.on('close', () => {
       // Before the answer finished: the client went away, so its upstream call is abandoned.
       if (!res.writableFinished) abort.abort(new AbortedError(new Error('the client closed the connection')));

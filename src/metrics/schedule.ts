@@ -1,8 +1,8 @@
-import { safeLogger } from '../logger.js';
 import { appendFile } from 'node:fs/promises';
 import cron from 'node-cron';
 import type { ScheduledTask, TaskContext } from 'node-cron';
 import { ConfigError } from '../errors.js';
+import { safeLogger } from '../logger.js';
 import type { Logger, Report } from '../types.js';
 
 /** Where a scheduled report goes: a function (may be async), or a file path that gets one JSON line per report. */

@@ -27,6 +27,7 @@ import type { ParsedChat, ProviderAdapter } from '../providers/types.js';
 import type { ResolvedConfig } from '../options.js';
 import { PriorityQueue } from '../queue/priority-queue.js';
 import { Timeouts } from '../queue/timeouts.js';
+import { AttemptSignal } from '../transport/attempt-signal.js';
 import type { HttpRequest, HttpResponse, StreamingTransport, StreamResponse, Transport } from '../transport/types.js';
 import type { BreakerState, ChatChunk, Clock, EmbedReply, RichChatReply, RichChatRequest } from '../types.js';
 import type { Emitter } from './emitter.js';
@@ -278,7 +279,7 @@ export class Dispatcher {
       this.settleError(entry, bad);
       return;
     }
-    const ctl = new AbortController();
+    const ctl = new AttemptSignal();
     entry.ctl = ctl;
     entry.attemptTimedOut = false;
     entry.attemptTimer = this.attemptTimeouts.add(entry, this.cfg.timeoutMs);
@@ -326,7 +327,7 @@ export class Dispatcher {
   }
 
   /** Releases the attempt's key counters; true when the request still wants the outcome. */
-  private endAttempt(entry: Entry, key: KeyRuntime, ctl?: AbortController): boolean {
+  private endAttempt(entry: Entry, key: KeyRuntime, ctl?: AttemptSignal): boolean {
     if (ctl && entry.ctl !== ctl) return false;
     key.inFlight--;
     key.inFlightTokens -= entry.tokens;
@@ -338,7 +339,7 @@ export class Dispatcher {
     return true;
   }
 
-  private onAnswer(entry: Entry, key: KeyRuntime, ctl: AbortController, res: HttpResponse): void {
+  private onAnswer(entry: Entry, key: KeyRuntime, ctl: AttemptSignal, res: HttpResponse): void {
     if (!this.endAttempt(entry, key, ctl)) return;
     const now = this.host.clock.now();
     this.readBudget(key, res.headers, now);
@@ -377,7 +378,7 @@ export class Dispatcher {
    * with `SB_STREAM_INTERRUPTED` and the partial text. The attempt timeout is an idle timeout here:
    * re-armed on every piece of the body, so a hung stream is caught and a long one is not cut.
    */
-  private async runStream(entry: Entry, key: KeyRuntime, ctl: AbortController, request: HttpRequest): Promise<void> {
+  private async runStream(entry: Entry, key: KeyRuntime, ctl: AttemptSignal, request: HttpRequest): Promise<void> {
     const transport = this.host.transport as StreamingTransport;
     let res: StreamResponse;
     try {
@@ -450,7 +451,7 @@ export class Dispatcher {
     x.stream!.push(chunk);
   }
 
-  private onNoAnswer(entry: Entry, key: KeyRuntime, ctl: AbortController, error: unknown): void {
+  private onNoAnswer(entry: Entry, key: KeyRuntime, ctl: AttemptSignal, error: unknown): void {
     const timedOut = entry.attemptTimedOut && ctl.signal.reason === ATTEMPT_TIMEOUT;
     if (!this.endAttempt(entry, key, ctl)) return;
     if (entry.settled) return this.afterAbandoned(entry);

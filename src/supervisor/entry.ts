@@ -4,6 +4,7 @@ import type { KeyRuntime } from '../keys/key-runtime.js';
 import type { TimeoutNode } from '../queue/timeouts.js';
 import type { ChatRequest, PriorityName, RichChatRequest, Usage } from '../types.js';
 import type { ChunkStream } from './chunk-stream.js';
+import type { AttemptSignal } from '../transport/attempt-signal.js';
 
 export const LEVEL_NAMES: readonly PriorityName[] = ['high', 'normal', 'low'];
 
@@ -43,7 +44,7 @@ export interface Entry {
   attempts: number;
   key: KeyRuntime | null;
   lastKeyName: string | null;
-  ctl: AbortController | null;
+  ctl: AttemptSignal | null;
   attemptTimedOut: boolean;
   isProbe: boolean;
   lastError: Error | null;

@@ -1,0 +1,41 @@
+/**
+ * A cheap abort signal for one HTTP attempt. `new AbortController()` costs about 7 µs on Node 20
+ * (measured: the largest single cost the supervisor added per request); this is a plain object.
+ * It has what undici and our transports use — `aborted`, `reason`, `addEventListener` /
+ * `removeEventListener('abort')`, `throwIfAborted()` — and is its own controller (`abort()`).
+ * It is handed out typed as `AbortSignal` (`.signal`); it is not one for `AbortSignal.any` and the like.
+ */
+export class AttemptSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  onabort: null = null;
+  private listeners: Array<(event: unknown) => void> | null = null;
+
+  get signal(): AbortSignal {
+    return this as unknown as AbortSignal;
+  }
+
+  addEventListener(type: string, listener: (event: unknown) => void): void {
+    if (type !== 'abort' || this.aborted) return;
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(type: string, listener: (event: unknown) => void): void {
+    if (type !== 'abort' || !this.listeners) return;
+    const at = this.listeners.indexOf(listener);
+    if (at >= 0) this.listeners.splice(at, 1);
+  }
+
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+
+  abort(reason: unknown = new DOMException('This operation was aborted', 'AbortError')): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = null;
+    if (listeners) for (const fn of listeners) fn({ type: 'abort', target: this });
+  }
+}
