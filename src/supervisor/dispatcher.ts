@@ -89,7 +89,6 @@ export class Dispatcher {
   private pumping = false;
   private pumpAgain = false;
   private idleWaiters: Array<() => void> = [];
-  private seq = 0;
 
   constructor(
     private readonly host: DispatcherHost,
@@ -107,7 +106,7 @@ export class Dispatcher {
     return new Promise((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
-      const refusal = this.refusal(entry, signal);
+      const refusal = this.refusal(signal);
       if (refusal) {
         entry.settled = true;
         this.record(entry, refusal.code, 0, 0);
@@ -125,13 +124,12 @@ export class Dispatcher {
     });
   }
 
-  private refusal(entry: Entry, signal: AbortSignal | undefined): SwitchboardError | null {
+  private refusal(signal: AbortSignal | undefined): SwitchboardError | null {
     if (this.stopping) return new ShutdownError();
     if (signal?.aborted) return new AbortedError(signal.reason);
     const gate = this.breakerGate();
     if (gate) return gate;
     if (!this.keys.some(isUsable)) return new NoKeysError();
-    void entry;
     return null;
   }
 
@@ -204,7 +202,6 @@ export class Dispatcher {
         continue;
       }
       this.keyWaiters.shift();
-      waiter.waitingForKey = false;
       if (this.breakerState === 'halfOpen' && this.probesFree <= 0) {
         this.settleError(waiter, this.breakerGate()!);
         continue;
@@ -562,7 +559,6 @@ export class Dispatcher {
   private failOver(entry: Entry, whenNone: SwitchboardError): void {
     if (!this.keys.some(isUsable)) return this.settleError(entry, whenNone);
     this.keyWaiters.unshift(entry);
-    entry.waitingForKey = true;
     this.pump();
   }
 
@@ -592,7 +588,6 @@ export class Dispatcher {
 
   private waitForKey(entry: Entry): void {
     if (!this.keys.some(isUsable)) return this.failNoKeys(entry);
-    entry.waitingForKey = true;
     this.keyWaiters.push(entry);
     this.pump();
   }
@@ -863,10 +858,6 @@ export class Dispatcher {
     this.probeTimers.clear();
     this.deadlines.dispose();
     this.attemptTimeouts.dispose();
-  }
-
-  nextSeq(): number {
-    return ++this.seq;
   }
 }
 

@@ -48,7 +48,6 @@ export interface Entry {
   attemptTimedOut: boolean;
   isProbe: boolean;
   lastError: Error | null;
-  waitingForKey: boolean;
   /** What only retrying requests and batches need, created on first need (keeps queued entries small). */
   x: EntryExtra | null;
 }
@@ -86,7 +85,7 @@ export function newEntry(kind: Entry['kind'], requestId: string, model: string, 
     kind, requestId, model, level, rank: 0, seq: 0, queued: false, chat: null, inputs: null, tokens: 0, createdAt: now,
     dispatchedAt: -1, timeoutMs, deadline: null, attemptTimer: null, signal: null, resolve: noop, reject: noop,
     settled: false, holdsSlot: false, attempts: 0, key: null, lastKeyName: null, ctl: null, attemptTimedOut: false,
-    isProbe: false, lastError: null, waitingForKey: false, x: null,
+    isProbe: false, lastError: null, x: null,
   };
 }
 
