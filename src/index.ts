@@ -2,6 +2,7 @@
 export { createSupervisor, Board } from './supervisor/index.js';
 export type { BoardCommand } from './supervisor/index.js';
 export { createTestClock, systemClock } from './clock.js';
+export { mulberry32 as seededRandom } from './sim/random.js';
 export type { TestClock } from './clock.js';
 export {
   SwitchboardError,

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { relative, dirname } from 'node:path';
-import { createTestClock, createUndiciTransport, type Clock, type TestClock, type Transport } from 'switchboard';
+import { createTestClock, createUndiciTransport, seededRandom, type Clock, type TestClock, type Transport } from 'switchboard';
 import type { CompatOptions } from 'switchboard/compat';
 import { startSimulator, type Simulator } from 'switchboard/sim';
 
@@ -34,17 +34,8 @@ export type Example = (rt: Runtime) => Promise<void>;
 
 const EXAMPLES_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** A seeded PRNG (mulberry32), so jittered waits replay exactly in `--fast` mode. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so jittered waits replay exactly in `--fast` mode. */
+const seeded = seededRandom;
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -1,6 +1,10 @@
 /** A seeded PRNG (mulberry32): the simulator never calls `Math.random()`, so a seed replays a run. */
 export type Random = () => number;
 
+/**
+ * A seeded random in [0, 1) (mulberry32). Exported as `seededRandom` for `createSupervisor({ random })`
+ * in deterministic tests: with `createTestClock()` a seed replays every jittered wait.
+ */
 export function mulberry32(seed: number): Random {
   let a = seed >>> 0;
   return () => {

@@ -1,20 +1,13 @@
 import { createTestClock, type TestClock } from '../../src/clock.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { mulberry32 } from '../../src/sim/random.js';
 import { createSupervisor, type Board } from '../../src/supervisor/index.js';
 import type { SupervisorOptions } from '../../src/options.js';
 import type { Provider } from '../../src/types.js';
 import { T0 } from './board.js';
 
-export function seeded(seed = 7): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded random of the simulator (mulberry32). */
+export const seeded = (seed = 7): (() => number) => mulberry32(seed);
 
 /** A board on a test clock against the simulator on the same clock, over real loopback sockets. */
 export async function simBoard(provider: Provider, options: SupervisorOptions & { secrets?: string[] } = {}) {

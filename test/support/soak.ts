@@ -3,16 +3,7 @@ import { runInNewContext } from 'node:vm';
 import type { ScriptStep } from '../../src/sim/index.js';
 
 /** mulberry32: a small seeded PRNG, so a soak's fault mix and workload replay from one seed. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../src/sim/random.js';
 
 /** How often (per script step) each kind of fault starts; the rest of the steps are `ok`. */
 export interface FaultMix {
