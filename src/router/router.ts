@@ -136,6 +136,7 @@ export class Router {
       try {
         head = await it.next();
       } catch (error) {
+        if (skipsFallback(hop, error)) continue;
         lastError = error;
         if (!fallsBack(error) || options.signal?.aborted) throw error;
         continue;
@@ -195,6 +196,7 @@ export class Router {
         this.countFallback(requested, hop.name);
         return { ...reply, fallbackFrom: requested };
       } catch (error) {
+        if (skipsFallback(hop, error)) continue;
         lastError = error;
         if (!fallsBack(error) || options.signal?.aborted) throw error;
       }
@@ -281,6 +283,15 @@ export class Router {
     await Promise.all([...this.boards.values()].map((b) => b.stop(options)));
     if (this.ownsTransport) await (this.transport as { close?: () => Promise<void> }).close?.();
   }
+}
+
+/**
+ * A fallback model that cannot take this request as written (a field its provider has no
+ * translation for, `SB_CONFIG`) is skipped: the caller's request was fine for the model asked for,
+ * so the answer stays the first provider's failure unless a later fallback serves it.
+ */
+function skipsFallback(hop: { fallback: boolean }, error: unknown): boolean {
+  return hop.fallback && (error as SwitchboardError)?.code === 'SB_CONFIG';
 }
 
 function validateFallbacks(fallbacks: unknown): Record<string, string[]> {

@@ -53,6 +53,15 @@ describe('router', () => {
     expect(report.providers.openai!.errors).toEqual({ SB_RETRIES_EXHAUSTED: 1 });
   });
 
+  it('skips a fallback that cannot take the request as written (a field with no translation there) and tries the next', async () => {
+    const { clock, sim, router } = await setup();
+    sim.configure({ openai: { outage: true } });
+    // `seed` has no meaning for anthropic (SB_CONFIG there); gemini takes it.
+    const reply = await drive(clock, router.chat({ ...ask, extra: { seed: 7 } }));
+    expect(reply).toMatchObject({ provider: 'gemini', fallbackFrom: 'gpt-4o-mini' });
+    expect(sim.stats().providers.anthropic.requests).toBe(0);
+  });
+
   it('falls back while streaming, before the first chunk', async () => {
     const { clock, sim, router } = await setup();
     sim.configure({ openai: { outage: true } });
