@@ -1,11 +1,10 @@
 import { ConfigError } from '../errors.js';
 import type { RichChatRequest } from '../types.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
-import { openAIChatBody, parseOpenAIChat, parseOpenAIError } from './openai.js';
+import { bearerPost, openAIChatBody, parseOpenAIChat, parseOpenAIError } from './openai.js';
 import { createOpenAIStreamParser } from './openai-stream.js';
 import { parseOpenAIRateLimit } from './rate-limit.js';
 import type { BuildContext, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
-import { joinUrl } from './util.js';
 
 /**
  * Groq's 429 names the window it hit: "… on tokens per day (TPD): Limit 100000, Used …" or
@@ -34,20 +33,10 @@ export const groqAdapter: ProviderAdapter = {
   supportsEmbeddings: false,
   maxEmbeddingInputs: 0,
   buildChat(req: RichChatRequest, ctx: BuildContext): HttpRequest {
-    return {
-      method: 'POST',
-      url: joinUrl(ctx.baseUrl, '/openai/v1/chat/completions'),
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
-      body: JSON.stringify(openAIChatBody(req)),
-    };
+    return bearerPost(ctx, '/openai/v1/chat/completions', openAIChatBody(req));
   },
   buildChatStream(req: RichChatRequest, ctx: BuildContext): HttpRequest {
-    return {
-      method: 'POST',
-      url: joinUrl(ctx.baseUrl, '/openai/v1/chat/completions'),
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
-      body: JSON.stringify(openAIChatBody(req, 'max_tokens', true)),
-    };
+    return bearerPost(ctx, '/openai/v1/chat/completions', openAIChatBody(req, 'max_tokens', true), true);
   },
   streamParser: () => createOpenAIStreamParser('groq'),
   parseChat: parseOpenAIChat,

@@ -105,6 +105,16 @@ export function parseOpenAIError(res: HttpResponse): ParsedErrorBody {
   return { message, providerCode, retryAfterMs: null, invalidKey: false, quotaExhausted: providerCode === 'insufficient_quota' };
 }
 
+/**
+ * A JSON POST in OpenAI's convention (OpenAI and Groq): bearer auth, our request id forwarded, and
+ * `accept: text/event-stream` for a streamed answer. The secret goes in the auth header only.
+ */
+export function bearerPost(ctx: BuildContext, path: string, body: unknown, stream = false): HttpRequest {
+  const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId };
+  if (stream) headers.accept = 'text/event-stream';
+  return { method: 'POST', url: joinUrl(ctx.baseUrl, path), headers, body: JSON.stringify(body) };
+}
+
 /** OpenAI (`https://api.openai.com/v1`): chat completions and array-input embeddings, bearer auth. */
 export const openaiAdapter: ProviderAdapter = {
   provider: 'openai',
@@ -112,30 +122,15 @@ export const openaiAdapter: ProviderAdapter = {
   supportsEmbeddings: true,
   maxEmbeddingInputs: 2048,
   buildChat(req: RichChatRequest, ctx: BuildContext): HttpRequest {
-    return {
-      method: 'POST',
-      url: joinUrl(ctx.baseUrl, '/chat/completions'),
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
-      body: JSON.stringify(openAIChatBody(req, openAIMaxTokensField(req.model))),
-    };
+    return bearerPost(ctx, '/chat/completions', openAIChatBody(req, openAIMaxTokensField(req.model)));
   },
   buildChatStream(req: RichChatRequest, ctx: BuildContext): HttpRequest {
-    return {
-      method: 'POST',
-      url: joinUrl(ctx.baseUrl, '/chat/completions'),
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
-      body: JSON.stringify(openAIChatBody(req, openAIMaxTokensField(req.model), true)),
-    };
+    return bearerPost(ctx, '/chat/completions', openAIChatBody(req, openAIMaxTokensField(req.model), true), true);
   },
   streamParser: () => createOpenAIStreamParser('openai'),
   parseChat: parseOpenAIChat,
   buildEmbed(model: string, inputs: string[], ctx: BuildContext) {
-    return {
-      method: 'POST',
-      url: joinUrl(ctx.baseUrl, '/embeddings'),
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId },
-      body: JSON.stringify({ model, input: inputs, encoding_format: 'float' }),
-    };
+    return bearerPost(ctx, '/embeddings', { model, input: inputs, encoding_format: 'float' });
   },
   parseEmbed(res: HttpResponse, inputCount: number): ParsedEmbeddings {
     const body = parseJsonBody(res) as { data?: unknown; usage?: Record<string, unknown> };
