@@ -232,14 +232,20 @@ export class Dispatcher {
     if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
   }
 
+  // The predicate strategies call, made once: the instant and token estimate of the pick at hand
+  // sit in fields, so a dispatch allocates no closure.
+  private pickAt = 0;
+  private pickTokens = 0;
+  private readonly usable = (k: KeyRuntime): boolean =>
+    k.state === 'ready' && k.inFlight < k.maxConcurrent && hasBudget(k, this.pickAt, this.pickTokens);
+
   private pickKey(entry: Entry, preferred: string | null): KeyRuntime | null {
-    const now = this.host.clock.now();
-    const tokens = entry.tokens;
-    const usable = (k: KeyRuntime) => k.state === 'ready' && k.inFlight < k.maxConcurrent && hasBudget(k, now, tokens);
+    this.pickAt = this.host.clock.now();
+    this.pickTokens = entry.tokens;
     if (preferred !== null) {
-      for (const k of this.keys) if (k.name === preferred && usable(k)) return k;
+      for (const k of this.keys) if (k.name === preferred && this.usable(k)) return k;
     }
-    return STRATEGIES[this.cfg.strategy](this.keys, usable, this.cursor, now);
+    return STRATEGIES[this.cfg.strategy](this.keys, this.usable, this.cursor, this.pickAt);
   }
 
   private sendAttempt(entry: Entry, key: KeyRuntime): void {
