@@ -1,0 +1,176 @@
+/**
+ * The Lua scripts on one API key's state. Each touches only the keys of ONE hash tag,
+ * `{<namespace>:<provider>:<keyId>}` (its `:state` hash and `:leases` sorted set), so it runs on
+ * Redis Cluster too: a script whose keys span two slots fails there with CROSSSLOT. That is why the
+ * breaker (per provider endpoint, another tag) has its own scripts (breaker-scripts.ts) and the
+ * acquire script does not read it: the local breaker actor, kept in sync over Pub/Sub, gates first.
+ *
+ * Time is Redis's own (`TIME`), so instances' clocks never matter. Waits go out as relative ms.
+ * Events are published as JSON on the endpoint's channel (ARGV), which is not a key.
+ */
+
+/** Redis TIME in ms, and effects replication on servers older than 5 (a no-op since then). */
+const NOW = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * A continuously refilling bucket: capacity `cap` per `win` ms, starting full (no stored level).
+ * `need` above the capacity is clamped to it, else a large estimate would wait forever.
+ */
+const BUCKETS = `
+local function level(L, T, cap, win)
+  local l = tonumber(L)
+  if not l then return cap end
+  l = l + (now - (tonumber(T) or now)) * cap / win
+  if l > cap then l = cap end
+  return l
+end
+local function waitFor(l, n, cap, win)
+  if n > cap then n = cap end
+  if l >= n then return 0 end
+  return math.ceil((n - l) * win / cap)
+end
+`;
+
+/** State kept two days past the last write (a per-day quota needs one). */
+const STATE_TTL_MS = 2 * 86_400_000;
+
+/**
+ * Acquire: KEYS = state, leases. ARGV = leaseId, estTokens, maxConcurrent, rpm, tpm, rpd, leaseTtlMs.
+ * Checks in order disabled, cooling, exhausted, concurrency (expired leases dropped first), the
+ * buckets (rpm, tpm, rpd, then the provider's header budgets, which only lower); reserves all of
+ * them at once, or nothing.
+ * → {1, leaseId, 'ok', now} | {0, waitMs, reason, now} | {-1, 0, 'disabled', now}
+ */
+export const ACQUIRE = `${NOW}${BUCKETS}
+local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hr', 'hrU', 'ht', 'htU')
+if s[1] then return {-1, 0, 'disabled', now} end
+local cool = tonumber(s[2]) or 0
+if cool > now then return {0, cool - now, 'cooling', now} end
+local ex = tonumber(s[3]) or 0
+if ex > now then return {0, ex - now, 'exhausted', now} end
+local maxC = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if maxC > 0 and redis.call('ZCARD', KEYS[2]) >= maxC then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {0, math.max(1, tonumber(first[2]) - now), 'concurrency', now}
+end
+local est = tonumber(ARGV[2])
+local rpm, tpm, rpd = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local wait, reason = 0, 'budget'
+local rL, tL, dL
+if rpm > 0 then rL = level(s[4], s[5], rpm, 60000); wait = math.max(wait, waitFor(rL, 1, rpm, 60000)) end
+if tpm > 0 then tL = level(s[6], s[7], tpm, 60000); wait = math.max(wait, waitFor(tL, est, tpm, 60000)) end
+if rpd > 0 then dL = level(s[8], s[9], rpd, 86400000); wait = math.max(wait, waitFor(dL, 1, rpd, 86400000)) end
+local hr, hrU, ht, htU = tonumber(s[10]), tonumber(s[11]) or 0, tonumber(s[12]), tonumber(s[13]) or 0
+if hr and hrU > now and hr < 1 and hrU - now > wait then wait = hrU - now; reason = 'headers' end
+if ht and htU > now and ht < est and htU - now > wait then wait = htU - now; reason = 'headers' end
+if wait > 0 then return {0, wait, reason, now} end
+local set = {}
+if rL then table.insert(set, 'rL'); table.insert(set, tostring(rL - 1)); table.insert(set, 'rT'); table.insert(set, now) end
+if tL then table.insert(set, 'tL'); table.insert(set, tostring(tL - est)); table.insert(set, 'tT'); table.insert(set, now) end
+if dL then table.insert(set, 'dL'); table.insert(set, tostring(dL - 1)); table.insert(set, 'dT'); table.insert(set, now) end
+if hr and hrU > now then table.insert(set, 'hr'); table.insert(set, tostring(hr - 1)) end
+if ht and htU > now then table.insert(set, 'ht'); table.insert(set, tostring(ht - est)) end
+if #set > 0 then
+  redis.call('HSET', KEYS[1], unpack(set))
+  redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MS})
+end
+local ttl = tonumber(ARGV[7])
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ttl * 2)
+return {1, ARGV[1], 'ok', now}
+`;
+
+/**
+ * Settle: KEYS = state, leases. ARGV = leaseId, estTokens, usedTokens, tpm, rpm, unsent (1|0),
+ * maxConcurrent, channel, origin, keyId. A lease that already expired settles nothing (its
+ * reservation stands, which only errs on the safe side). Refunds estimate − used tokens (a
+ * negative refund charges the overrun), and the request itself when it was never sent. Publishes
+ * `released` when the key was at its concurrency limit, so an instance waiting on it wakes.
+ * → 1 settled | 0 lease unknown
+ */
+export const SETTLE = `${NOW}${BUCKETS}
+local maxC = tonumber(ARGV[7])
+local before = redis.call('ZCARD', KEYS[2])
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+local est, used, tpm, rpm = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local s = redis.call('HMGET', KEYS[1], 'tL', 'tT', 'rL', 'rT')
+if tpm > 0 and est ~= used and s[1] then
+  local l = level(s[1], s[2], tpm, 60000) + est - used
+  if l > tpm then l = tpm end
+  redis.call('HSET', KEYS[1], 'tL', tostring(l), 'tT', now)
+end
+if ARGV[6] == '1' and rpm > 0 and s[3] then
+  local l = level(s[3], s[4], rpm, 60000) + 1
+  if l > rpm then l = rpm end
+  redis.call('HSET', KEYS[1], 'rL', tostring(l), 'rT', now)
+end
+if maxC > 0 and before >= maxC then
+  redis.call('PUBLISH', ARGV[8], cjson.encode({ k = 'key', id = ARGV[10], ev = 'released', o = ARGV[9], now = now, untilMs = now }))
+end
+return 1
+`;
+
+/**
+ * A key event: KEYS = state. ARGV = event ('disabled'|'cooling'|'exhausted'), waitMs, reason,
+ * channel, origin, keyId. Cooling and exhaustion keep the LATER of the stored and the new instant
+ * (a shorter 429 wait never shortens a longer one). Publishes the resulting state.
+ * → {untilMs, now}
+ */
+export const KEY_EVENT = `${NOW}
+local ev = ARGV[1]
+local untilMs = now
+if ev == 'disabled' then
+  redis.call('HSET', KEYS[1], 'disabled', '1')
+else
+  local field = ev == 'cooling' and 'coolUntil' or 'exhaustUntil'
+  local old = tonumber(redis.call('HGET', KEYS[1], field)) or 0
+  untilMs = math.max(old, now + tonumber(ARGV[2]))
+  redis.call('HSET', KEYS[1], field, untilMs)
+end
+redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MS})
+redis.call('PUBLISH', ARGV[4], cjson.encode({ k = 'key', id = ARGV[6], ev = ev, o = ARGV[5], now = now, untilMs = untilMs, reason = ARGV[3] }))
+return {untilMs, now}
+`;
+
+/**
+ * The provider's rate-limit headers: KEYS = state. ARGV = remainingRequests, resetRequestsMs,
+ * remainingTokens, resetTokensMs (-1 when absent). Only lowers: while a stored window is still
+ * open the smaller remaining count and the later reset win.
+ */
+export const LOWER = `${NOW}
+local function lower(rf, uf, remaining, resetMs)
+  if remaining < 0 or resetMs <= 0 then return end
+  local s = redis.call('HMGET', KEYS[1], rf, uf)
+  local oldR, oldU = tonumber(s[1]), tonumber(s[2]) or 0
+  local u = now + resetMs
+  if oldR and oldU > now then
+    remaining = math.min(oldR, remaining)
+    u = math.max(oldU, u)
+  end
+  redis.call('HSET', KEYS[1], rf, tostring(remaining), uf, u)
+end
+lower('hr', 'hrU', tonumber(ARGV[1]), tonumber(ARGV[2]))
+lower('ht', 'htU', tonumber(ARGV[3]), tonumber(ARGV[4]))
+redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MS})
+return 1
+`;
+
+/**
+ * After Redis came back (or lost its data): KEYS = state. ARGV = rpm, tpm, rpd, seed (1|0). With
+ * seed (Redis came back without its data), a bucket with no stored level would start full, yet this
+ * window's spending is unknown; it starts empty instead.
+ * → {disabled (0|1), coolUntil, exhaustUntil, now} so the instance resynchronises its key actor.
+ */
+export const RESYNC = `${NOW}
+local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rT', 'tT', 'dT')
+local names = { {'rL', 'rT', 4, 1}, {'tL', 'tT', 5, 2}, {'dL', 'dT', 6, 3} }
+for _, n in ipairs(names) do
+  if ARGV[4] == '1' and not s[n[3]] and tonumber(ARGV[n[4]]) > 0 then redis.call('HSET', KEYS[1], n[1], '0', n[2], now) end
+end
+return {s[1] and 1 or 0, tonumber(s[2]) or 0, tonumber(s[3]) or 0, now}
+`;
