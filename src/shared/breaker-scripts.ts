@@ -97,16 +97,21 @@ return {s[1] or 'closed', math.max(0, (tonumber(s[2]) or 0) - now), tonumber(s[3
 `;
 
 /**
- * Heartbeat: KEYS = instances. ARGV = instanceId, ttlMs ('0' removes it: a clean stop). Drops
- * the expired ones. → the number of instances alive.
+ * Heartbeat: KEYS = instances. ARGV = instanceId, ttlMs ('0' removes it: a clean stop), channel.
+ * Drops the expired ones. A join or a leave is published with the new count, so the others' N
+ * (their degraded share) is right at once, not after their next beat.
+ * → the number of instances alive.
  */
 export const HEARTBEAT = `${NOW}
+local changed
 if ARGV[2] == '0' then
-  redis.call('ZREM', KEYS[1], ARGV[1])
+  changed = redis.call('ZREM', KEYS[1], ARGV[1])
 else
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+  changed = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZCARD', KEYS[1])
+local n = redis.call('ZCARD', KEYS[1])
+if changed == 1 then redis.call('PUBLISH', ARGV[3], cjson.encode({ k = 'instances', o = ARGV[1], n = n, now = now })) end
+return n
 `;

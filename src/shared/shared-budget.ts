@@ -206,7 +206,7 @@ export class SharedBudget {
     this.stopped = true;
     if (this.heartbeatTimer !== null) this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
-    if (this.link.mode === 'redis') await this.quiet(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, 0]);
+    if (this.link.mode === 'redis') await this.quiet(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, 0, this.ep.channel]);
     await this.link.stop();
   }
 
@@ -247,13 +247,17 @@ export class SharedBudget {
   }
 
   private onMessage(raw: string): void {
-    let m: { k?: string; o?: string; id?: string; ev?: string; state?: string; now?: number; untilMs?: number; trips?: number; reason?: string };
+    let m: { k?: string; o?: string; id?: string; ev?: string; state?: string; now?: number; untilMs?: number; trips?: number; reason?: string; n?: number };
     try {
       m = JSON.parse(raw);
     } catch {
       return;
     }
     if (m.o === this.instanceId) return;
+    if (m.k === 'instances') {
+      this.instances = Math.max(1, Number(m.n) || 1);
+      return;
+    }
     const waitMs = Math.max(0, Number(m.untilMs ?? 0) - Number(m.now ?? 0));
     if (m.k === 'key') {
       const keyName = m.id === undefined ? undefined : this.byId.get(m.id);
@@ -296,7 +300,7 @@ export class SharedBudget {
   }
 
   private async heartbeat(): Promise<void> {
-    const n = await this.link.run(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, HEARTBEAT_TTL_MS]);
+    const n = await this.link.run(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, HEARTBEAT_TTL_MS, this.ep.channel]);
     this.instances = Math.max(1, Number(n));
   }
 
