@@ -3,12 +3,14 @@
  * The `switchboard` command: `serve` (the gateway), `sim` (the simulator alone), `demo` and
  * `machines`. The only place that loads `.env` into `process.env` (DESIGN §5).
  */
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { runSimulatorCommand } from '../sim/cli.js';
 import { delegate } from './delegate.js';
 import { runServeCommand } from './serve.js';
 import { packageVersion } from './version.js';
+import { EXIT_WORKERS_WITHOUT_REDIS, runWorkersPrimary, workersRefusal } from './workers.js';
 
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -48,8 +50,19 @@ program
   .addOption(new Option('--body-timeout <ms>', 'time to receive a body once its headers are in (default: --request-timeout)').argParser(integer('--body-timeout', 1)))
   .addOption(new Option('--keep-alive-timeout <ms>', 'idle keep-alive connections close after this (default 5000)').argParser(integer('--keep-alive-timeout', 1)))
   .addOption(new Option('--drain-timeout <ms>', 'on SIGINT/SIGTERM, how long in-flight requests may finish (default 10000)').argParser(integer('--drain-timeout', 0)))
+  .addOption(new Option('--redis <url>', "share every provider's keys, budgets and breaker with the other gateways on this Redis (redis://…)").env('SWITCHBOARD_REDIS_URL'))
+  .addOption(new Option('--workers <n>', 'run N gateway processes on one port (node:cluster), sharing through Redis; needs --redis').argParser(integer('--workers', 1, 256)))
   .action(async (opts) => {
     try {
+      const refusal = workersRefusal(opts.workers, opts.redis);
+      if (refusal) {
+        console.error(refusal);
+        process.exit(EXIT_WORKERS_WITHOUT_REDIS);
+      }
+      if (opts.workers > 1 && cluster.isPrimary) {
+        await (await runWorkersPrimary(opts)).closed;
+        process.exit(0);
+      }
       const { closed } = await runServeCommand(opts);
       await closed;
       process.exit(0);

@@ -28,6 +28,11 @@ export interface GatewaySettings {
   keepAliveTimeoutMs?: number;
   /** The bound of a draining `close()` (and of SIGINT/SIGTERM in the CLI). Default 10,000. */
   drainTimeoutMs?: number;
+  /**
+   * `redis://…`: every provider shares its keys, budgets and breaker with the other gateways on
+   * this Redis (a provider's own `shared` option wins). Default: none, nothing shared.
+   */
+  redis?: string;
 }
 
 /** A key in a config file: an environment variable's name, or `{ env, name?, maxConcurrent? }`, or `{ name, secret, maxConcurrent? }`. */
@@ -56,10 +61,11 @@ const SETTINGS: Record<keyof GatewaySettings, Check> = {
   bodyTimeoutMs: int(1),
   keepAliveTimeoutMs: int(1),
   drainTimeoutMs: int(0),
+  redis: { rule: 'a redis:// or rediss:// URL', test: (v) => typeof v === 'string' && /^rediss?:\/\/./.test(v) },
 };
 
 /** The names `startGateway` takes beside the settings (validated by their users). */
-const OTHER_OPTIONS = ['router', 'token', 'env', 'logger', 'configFile', 'config', 'inspector', 'clock'];
+const OTHER_OPTIONS = ['router', 'token', 'env', 'logger', 'configFile', 'config', 'inspector', 'clock', 'simulatorUrls'];
 
 function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -75,6 +75,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const upstream = await buildUpstream({
     router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,
     providers: config?.providers, fallbacks: config?.fallbacks, env, logger,
+    redis: settings.redis, simulatorUrls: options.simulatorUrls,
   });
   const { router, simulator } = upstream;
   let inspector: Inspector | null = null;

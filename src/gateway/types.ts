@@ -25,6 +25,11 @@ export interface GatewayOptions extends GatewaySettings {
   inspector?: InspectorFactory | false;
   /** Timestamps (`created`) and the inspector's clock. Default: real time. */
   clock?: Clock;
+  /**
+   * Simulator mode on a simulator someone else runs (`serve --workers N --sim`: the primary's, one
+   * for every worker): its base URLs instead of an embedded one.
+   */
+  simulatorUrls?: Record<Provider, string>;
 }
 
 /** A running gateway. */
