@@ -21,6 +21,20 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * `need` above the capacity is clamped to it, else a large estimate would wait forever.
  */
 const BUCKETS = `
+-- The provider's budget as its headers describe it (see LOWER): capacity C, refill per ms R,
+-- level L at T. Nil until a header was seen.
+local function headerLevel(C, R, L, T)
+  local c, r, l = tonumber(C), tonumber(R), tonumber(L)
+  if not (c and r and l) then return nil end
+  l = l + (now - (tonumber(T) or now)) * r
+  if l > c then l = c end
+  return { level = l, cap = c, rate = r }
+end
+local function headerWait(h, n)
+  if n > h.cap then n = h.cap end
+  if h.level >= n then return 0 end
+  return math.ceil((n - h.level) / h.rate)
+end
 local function level(L, T, cap, win)
   local l = tonumber(L)
   if not l then return cap end
@@ -46,7 +60,7 @@ const STATE_TTL_MS = 2 * 86_400_000;
  * → {1, leaseId, 'ok', now} | {0, waitMs, reason, now} | {-1, 0, 'disabled', now}
  */
 export const ACQUIRE = `${NOW}${BUCKETS}
-local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hr', 'hrU', 'ht', 'htU')
+local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hrC', 'hrR', 'hrL', 'hrT', 'htC', 'htR', 'htL', 'htT')
 if s[1] then return {-1, 0, 'disabled', now} end
 local cool = tonumber(s[2]) or 0
 if cool > now then return {0, cool - now, 'cooling', now} end
@@ -65,16 +79,17 @@ local rL, tL, dL
 if rpm > 0 then rL = level(s[4], s[5], rpm, 60000); wait = math.max(wait, waitFor(rL, 1, rpm, 60000)) end
 if tpm > 0 then tL = level(s[6], s[7], tpm, 60000); wait = math.max(wait, waitFor(tL, est, tpm, 60000)) end
 if rpd > 0 then dL = level(s[8], s[9], rpd, 86400000); wait = math.max(wait, waitFor(dL, 1, rpd, 86400000)) end
-local hr, hrU, ht, htU = tonumber(s[10]), tonumber(s[11]) or 0, tonumber(s[12]), tonumber(s[13]) or 0
-if hr and hrU > now and hr < 1 and hrU - now > wait then wait = hrU - now; reason = 'headers' end
-if ht and htU > now and ht < est and htU - now > wait then wait = htU - now; reason = 'headers' end
+local hr = headerLevel(s[10], s[11], s[12], s[13])
+local ht = headerLevel(s[14], s[15], s[16], s[17])
+if hr then local w = headerWait(hr, 1); if w > wait then wait = w; reason = 'headers' end end
+if ht then local w = headerWait(ht, est); if w > wait then wait = w; reason = 'headers' end end
 if wait > 0 then return {0, wait, reason, now} end
 local set = {}
 if rL then table.insert(set, 'rL'); table.insert(set, tostring(rL - 1)); table.insert(set, 'rT'); table.insert(set, now) end
 if tL then table.insert(set, 'tL'); table.insert(set, tostring(tL - est)); table.insert(set, 'tT'); table.insert(set, now) end
 if dL then table.insert(set, 'dL'); table.insert(set, tostring(dL - 1)); table.insert(set, 'dT'); table.insert(set, now) end
-if hr and hrU > now then table.insert(set, 'hr'); table.insert(set, tostring(hr - 1)) end
-if ht and htU > now then table.insert(set, 'ht'); table.insert(set, tostring(ht - est)) end
+if hr then table.insert(set, 'hrL'); table.insert(set, tostring(hr.level - 1)); table.insert(set, 'hrT'); table.insert(set, now) end
+if ht then table.insert(set, 'htL'); table.insert(set, tostring(ht.level - est)); table.insert(set, 'htT'); table.insert(set, now) end
 if #set > 0 then
   redis.call('HSET', KEYS[1], unpack(set))
   redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MS})
@@ -98,11 +113,15 @@ local maxC = tonumber(ARGV[7])
 local before = redis.call('ZCARD', KEYS[2])
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
 local est, used, tpm, rpm = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local s = redis.call('HMGET', KEYS[1], 'tL', 'tT', 'rL', 'rT')
+local s = redis.call('HMGET', KEYS[1], 'tL', 'tT', 'rL', 'rT', 'htC', 'htR', 'htL', 'htT')
 if tpm > 0 and est ~= used and s[1] then
   local l = level(s[1], s[2], tpm, 60000) + est - used
   if l > tpm then l = tpm end
   redis.call('HSET', KEYS[1], 'tL', tostring(l), 'tT', now)
+end
+local ht = headerLevel(s[5], s[6], s[7], s[8])
+if ht and est ~= used then
+  redis.call('HSET', KEYS[1], 'htL', tostring(math.min(ht.cap, ht.level + est - used)), 'htT', now)
 end
 if ARGV[6] == '1' and rpm > 0 and s[3] then
   local l = level(s[3], s[4], rpm, 60000) + 1
@@ -138,24 +157,34 @@ return {untilMs, now}
 `;
 
 /**
- * The provider's rate-limit headers: KEYS = state. ARGV = remainingRequests, resetRequestsMs,
- * remainingTokens, resetTokensMs (-1 when absent). Only lowers: while a stored window is still
- * open the smaller remaining count and the later reset win.
+ * The provider's rate-limit headers: KEYS = state. ARGV = limitRequests, remainingRequests,
+ * resetRequestsMs, limitTokens, remainingTokens, resetTokensMs (-1 when absent). Each pair becomes
+ * a continuously refilling bucket shared by all instances, as the provider keeps it: capacity the
+ * limit, refilling at a LOWER BOUND of the provider's rate — `remaining` is rounded down and the
+ * reset up, so (limit − remaining − 1) / reset never exceeds the true rate; the best (largest) lower
+ * bound seen is kept. A header only ever lowers the level (min of ours and `remaining`): ours
+ * already counts requests granted but not yet arrived. Before any rate is known the bucket assumes
+ * the slowest common window, a minute (providers' documented windows: OpenAI, Groq, Anthropic).
  */
 export const LOWER = `${NOW}
-local function lower(rf, uf, remaining, resetMs)
-  if remaining < 0 or resetMs <= 0 then return end
-  local s = redis.call('HMGET', KEYS[1], rf, uf)
-  local oldR, oldU = tonumber(s[1]), tonumber(s[2]) or 0
-  local u = now + resetMs
-  if oldR and oldU > now then
-    remaining = math.min(oldR, remaining)
-    u = math.max(oldU, u)
+local function lower(p, C, R, T)
+  if R < 0 then return end
+  local s = redis.call('HMGET', KEYS[1], p .. 'C', p .. 'R', p .. 'L', p .. 'T')
+  local oldC, oldRate, oldL = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3])
+  local cap = C > 0 and C or (oldC or math.max(R, 1))
+  local rate = oldRate
+  if T > 0 and cap - R - 1 > 0 then rate = math.max(rate, (cap - R - 1) / T) end
+  if rate <= 0 then rate = cap / 60000 end
+  local l = R
+  if oldL then
+    local cur = oldL + (now - (tonumber(s[4]) or now)) * oldRate
+    if cur > cap then cur = cap end
+    if cur < l then l = cur end
   end
-  redis.call('HSET', KEYS[1], rf, tostring(remaining), uf, u)
+  redis.call('HSET', KEYS[1], p .. 'C', cap, p .. 'R', tostring(rate), p .. 'L', tostring(l), p .. 'T', now)
 end
-lower('hr', 'hrU', tonumber(ARGV[1]), tonumber(ARGV[2]))
-lower('ht', 'htU', tonumber(ARGV[3]), tonumber(ARGV[4]))
+lower('hr', tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+lower('ht', tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], ${STATE_TTL_MS})
 return 1
 `;

@@ -180,12 +180,13 @@ export class SharedBudget {
     return this.keyEvent(keyName, 'exhausted', waitMs, reason);
   }
 
-  /** The provider's x-ratelimit headers: they only lower the shared budget. */
+  /** The provider's x-ratelimit headers: they only lower the shared budget (see LOWER in key-scripts.ts). */
   async lowerFromHeaders(keyName: string, h: HeaderBudget): Promise<void> {
     const e = this.keys.get(keyName);
     if (!e) return;
     const n = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? -1 : Math.max(0, Math.floor(v)));
-    await this.quiet(KEY_SCRIPTS.lower, [e.names.state], [n(h.remainingRequests), n(h.resetRequestsMs), n(h.remainingTokens), n(h.resetTokensMs)]);
+    if (n(h.remainingRequests) < 0 && n(h.remainingTokens) < 0) return;
+    await this.quiet(KEY_SCRIPTS.lower, [e.names.state], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
   }
 
   report(): SharedReport {

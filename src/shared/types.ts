@@ -67,8 +67,10 @@ export interface SharedReport {
 
 /** The rate-limit headers of one answer, relative to now (-1 / absent: not sent). */
 export interface HeaderBudget {
+  limitRequests?: number | null;
   remainingRequests?: number | null;
   resetRequestsMs?: number | null;
+  limitTokens?: number | null;
   remainingTokens?: number | null;
   resetTokensMs?: number | null;
 }

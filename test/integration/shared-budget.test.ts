@@ -122,16 +122,19 @@ describe('shared budgets across instances (real redis-server)', () => {
     expect((await b.acquire('k', 500)).ok).toBe(true);
   });
 
-  it("lets the provider's headers only lower the shared request budget", async () => {
+  it("lets the provider's headers only lower the shared request budget, refilling at their rate", async () => {
     const i = fresh();
     const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
-    await a.lowerFromHeaders('k', { remainingRequests: 1, resetRequestsMs: 3_000 });
-    await b.lowerFromHeaders('k', { remainingRequests: 50, resetRequestsMs: 1_000 });
+    // 60 a minute: 1 left, full again in 59 s → refills (60 − 1 − 1) / 59 s ≈ one per 1.02 s.
+    await a.lowerFromHeaders('k', { limitRequests: 60, remainingRequests: 1, resetRequestsMs: 59_000 });
+    // A later, higher "remaining" (another instance's stale view) does not raise it.
+    await b.lowerFromHeaders('k', { limitRequests: 60, remainingRequests: 50, resetRequestsMs: 10_000 });
     expect((await a.acquire('k', 1)).ok).toBe(true);
     const g = await b.acquire('k', 1);
     expect(g).toMatchObject({ ok: false, reason: 'headers' });
-    expect((g as { waitMs: number }).waitMs).toBeGreaterThan(2_000);
+    expect((g as { waitMs: number }).waitMs).toBeGreaterThan(900);
+    expect((g as { waitMs: number }).waitMs).toBeLessThanOrEqual(1_100);
   });
 
   it('counts the instances alive by heartbeat, and forgets one that stopped', async () => {
@@ -161,7 +164,7 @@ describe('shared budgets across instances (real redis-server)', () => {
     const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 3, limits: { rpm: 10, tpm: 1_000, rpd: 100 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     const g = await a.acquire('k', 10);
-    await a.lowerFromHeaders('k', { remainingRequests: 5, resetRequestsMs: 1_000, remainingTokens: 100, resetTokensMs: 1_000 });
+    await a.lowerFromHeaders('k', { limitRequests: 10, remainingRequests: 5, resetRequestsMs: 1_000, limitTokens: 1_000, remainingTokens: 100, resetTokensMs: 1_000 });
     await b.cool('k', 100);
     await b.breaker.trip();
     if (g.ok) await a.settle('k', g.lease, 5);
