@@ -32,7 +32,7 @@ local function headerLevel(C, R, L, T)
 end
 local function headerWait(h, n)
   if n > h.cap then n = h.cap end
-  if h.level >= n then return 0 end
+  if h.level >= n - 1e-9 then return 0 end
   return math.ceil((n - h.level) / h.rate)
 end
 local function level(L, T, cap, win)
@@ -44,7 +44,7 @@ local function level(L, T, cap, win)
 end
 local function waitFor(l, n, cap, win)
   if n > cap then n = cap end
-  if l >= n then return 0 end
+  if l >= n - 1e-9 then return 0 end
   return math.ceil((n - l) * win / cap)
 end
 `;

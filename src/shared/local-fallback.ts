@@ -19,9 +19,12 @@ function refill(b: Bucket, now: number): void {
   b.at = now;
 }
 
+/** Float sums of many small refills land a hair below a whole unit; that hair is not a wait. */
+const EPSILON = 1e-9;
+
 function waitFor(b: Bucket, need: number): number {
   const n = Math.min(need, b.cap);
-  return b.level >= n ? 0 : Math.ceil(((n - b.level) * b.windowMs) / b.cap);
+  return b.level >= n - EPSILON ? 0 : Math.ceil(((n - b.level) * b.windowMs) / b.cap);
 }
 
 export class LocalShare {
