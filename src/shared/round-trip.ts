@@ -13,14 +13,28 @@ export class RoundTrips {
     highestTrackableValue: 60_000_000,
     numberOfSignificantValueDigits: 3,
   });
-  /** Listener for each sample in seconds (the Prometheus histogram), when metrics are on. */
-  onSample: ((seconds: number) => void) | null = null;
+  private sumMs = 0;
 
   record(ms: number): void {
     const us = Math.min(60_000_000, Math.max(1, Math.round(ms * 1000)));
     this.hist.recordValue(us);
-    this.onSample?.(ms / 1000);
+    this.sumMs += ms;
   }
+
+  /** The same samples in seconds, as a Prometheus summary reads them (sum, count, quantiles 0–100). */
+  readonly seconds: { readonly sum: number; readonly count: number; percentile(p: number): number } = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- getters need the instance
+    const rt = this;
+    return {
+      get sum() {
+        return rt.sumMs / 1000;
+      },
+      get count() {
+        return rt.hist.totalCount;
+      },
+      percentile: (p: number) => (rt.hist.totalCount === 0 ? 0 : rt.hist.getValueAtPercentile(p) / 1e6),
+    };
+  })();
 
   get count(): number {
     return this.hist.totalCount;
@@ -34,5 +48,6 @@ export class RoundTrips {
 
   reset(): void {
     this.hist.reset();
+    this.sumMs = 0;
   }
 }
