@@ -101,6 +101,7 @@ export class SharedBudget {
     if (this.everUp) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), timeoutMs);
+      t.unref?.();
       this.readyWaiters.push(() => {
         clearTimeout(t);
         resolve(true);
