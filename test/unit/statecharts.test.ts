@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createMachine, setup, type AnyStateMachine } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
 import { batcherMachine, circuitBreakerMachine, keySlotMachine, retryMachine, supervisorMachine } from '../../machines/index.js';
@@ -80,6 +82,24 @@ describe('machineCharts', () => {
       for (const s of chart.states) for (const a of [...s.entry, ...s.exit]) expect(a).not.toMatch(/^xstate\./);
       for (const t of chart.transitions) for (const a of t.actions) expect(a).not.toMatch(/^xstate\./);
     }
+  });
+
+  it('reads the machines through the public xstate/graph API, not the private machine.root', () => {
+    const source = readFileSync(fileURLToPath(new URL('../../src/statecharts/chart.ts', import.meta.url)), 'utf8');
+    expect(source).toMatch(/from 'xstate\/graph'/);
+    expect(source).not.toMatch(/\.root\b/);
+  });
+
+  it('tells a self-transition from a targetless one (both are a self edge in the directed graph)', () => {
+    const machine = setup({ actions: { note: () => {} } }).createMachine({
+      id: 'selfish',
+      initial: 'a',
+      states: { a: { on: { again: { target: 'a', reenter: true }, poke: { actions: 'note' }, both: [{ target: 'b', guard: () => false }, { actions: 'note' }] } }, b: {} },
+    });
+    const chart = chartOf('selfish', 'inline', machine);
+    expect(chart.transitions.map((t) => [t.event, t.targets, t.reenter, t.actions])).toEqual([
+      ['again', ['a'], true, []], ['poke', [], false, ['note']], ['both', ['b'], false, []], ['both', [], false, ['note']],
+    ]);
   });
 
   it('round-trips through toJson', () => {
