@@ -53,11 +53,11 @@ export const PAGE_SCRIPT = String.raw`
     var keyTotals = p.keyTotals || {};
     card.appendChild(h('div', { className: 'sub', text: 'keys' }));
     card.appendChild(p.keys.length === 0 ? h('div', { className: 'empty', text: 'no keys' }) :
-      h('div', { className: 'wide' }, h('table', null, h('thead', null, h('tr', null, ['key', 'state', 'in flight', 'remaining req', 'remaining tok', 'until', 'attempts', '429s'].map(function (x) { return h('th', { text: x }); }))),
+      h('div', { className: 'wide' }, h('table', null, h('thead', null, h('tr', null, ['key', 'state', 'in flight', 'req left', 'tokens left', 'cools for', 'attempts', '429s'].map(function (x) { return h('th', { text: x }); }))),
         h('tbody', null, p.keys.map(function (k) {
           var kt = keyTotals[k.name] || {};
           var until = k.untilMs === null || k.untilMs === undefined ? '–' : ms(Math.max(0, k.untilMs - state.now));
-          return h('tr', null, h('td', { text: k.name }), h('td', null, pill(k.state, 'key-' + name + '-' + k.name)),
+          return h('tr', null, h('td', { className: 'name', text: k.name }), h('td', null, pill(k.state, 'key-' + name + '-' + k.name)),
             h('td', { className: 'num', text: k.inFlight + '/' + k.maxConcurrent }), h('td', { className: 'num', text: num(k.remainingRequests) }),
             h('td', { className: 'num', text: num(k.remainingTokens) }), h('td', { className: 'num', text: until }),
             h('td', { className: 'num', text: num(kt.attempts) }), h('td', { className: 'num', text: num(kt.rateLimited) }));
@@ -90,11 +90,14 @@ export const PAGE_SCRIPT = String.raw`
       var label = byState[g.getAttribute('data-state')] || '';
       g.classList.toggle('active', label !== '');
       var badge = g.querySelector('text.badge');
-      if (badge) badge.textContent = label;
+      if (!badge) return;
+      // The badge sits inside the state's box: at most data-chars characters fit there.
+      var max = Number(badge.getAttribute('data-chars')) || 12;
+      badge.textContent = label.length > max ? label.slice(0, max - 1) + '\u2026' : label;
     });
   }
   function add(map, key, item) { (map[key] = map[key] || []).push(item); }
-  function counted(map) { var out = {}; for (var k in map) out[k] = map[k].length > 2 ? map[k].length + ' actors' : map[k].join(', '); return out; }
+  function counted(map) { var out = {}; for (var k in map) out[k] = map[k].length > 1 ? map[k].length + ' actors' : map[k][0]; return out; }
 
   function renderCharts() {
     var sup = {}, br = {}, keys = {}, batch = {}, retry = {};
@@ -114,15 +117,23 @@ export const PAGE_SCRIPT = String.raw`
     setBadges('retry', counted(retry));
   }
 
+  // Figures for reading: a duration (a key ending in Ms) as '445 ms' or '1.2 s', an instant as a
+  // time of day, any other fraction to two decimals.
+  function figure(k, v) {
+    if (typeof v !== 'number') return String(v);
+    if (k === 'untilMs') return time(v);
+    if (/Ms$/.test(k)) return ms(v);
+    return Number.isInteger(v) ? String(v) : String(Math.round(v * 100) / 100);
+  }
   function detailText(d) {
     if (!d) return '';
     return Object.keys(d).filter(function (k) { return d[k] !== null && d[k] !== undefined; }).map(function (k) {
-      return k + '=' + (k === 'untilMs' ? time(d[k]) : d[k]);
+      return k.replace(/Ms$/, '') + '=' + figure(k, d[k]);
     }).join(' ');
   }
   function transitionRow(t) {
-    return h('tr', null, h('td', { text: time(t.at) }), h('td', { text: t.provider }), h('td', { text: t.actor }),
-      h('td', null, t.from ? pill(t.from) : h('span', { className: 'empty', text: 'new' }), ' → ', pill(t.to)), h('td', { text: detailText(t.detail) }));
+    return h('tr', null, h('td', { text: time(t.at) }), h('td', { text: t.provider }), h('td', { className: 'name', text: t.actor }),
+      h('td', null, t.from ? pill(t.from) : h('span', { className: 'empty', text: 'new' }), ' → ', pill(t.to)), h('td', { className: 'detail', text: detailText(t.detail) }));
   }
   function renderRecent() {
     var body = document.getElementById('recent');

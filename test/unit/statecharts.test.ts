@@ -162,12 +162,12 @@ describe('toMermaid', () => {
 });
 
 describe('toSvg', () => {
-  it.each(machineCharts().map((c) => [c.name, c] as const))('%s: a group per state, balanced tags, finite coordinates', (_name, chart) => {
-    const svg = toSvg(chart);
+  it.each(machineCharts().map((c) => [c.name, c] as const))('%s: a group per state, balanced tags, finite coordinates', async (_name, chart) => {
+    const svg = await toSvg(chart);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     for (const s of chart.states) expect(svg).toContain(`data-state="${s.path}"`);
     expect(svg).not.toMatch(/NaN|Infinity|undefined/);
     for (const tag of ['g', 'text', 'svg']) expect(svg.split(`<${tag}`).length).toBe(svg.split(`</${tag}>`).length);
-    expect(toSvg(chart, { style: false })).not.toContain('<style>');
+    expect(await toSvg(chart, { style: false })).not.toContain('<style>');
   });
 });
