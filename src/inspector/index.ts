@@ -49,7 +49,7 @@ export interface Inspector {
 }
 
 /**
- * A live view of a router's actors (DESIGN §1, §9 `GET /inspect`). It follows every child actor of
+ * A live view of a router's actors (`GET /inspect`; docs/INSPECT.md). It follows every child actor of
  * every board (breaker, key slots, batchers, retries) and streams their state changes as
  * `{ provider, actor, from?, to, at }`, plus a throttled `router.state()` summary — never a raw XState
  * snapshot, so nothing but names and figures leaves the process. Memory is bounded per client.

@@ -1,5 +1,5 @@
 /**
- * The statecharts of every machine of the actor tree (DESIGN §1), derived from the machine
+ * The statecharts of every machine of the actor tree, derived from the machine
  * definitions: for `switchboard machines`, the README's diagrams and the inspector page.
  */
 import { batcherMachine } from '../../machines/batcher.machine.js';

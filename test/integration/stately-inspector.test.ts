@@ -209,6 +209,7 @@ describe('the Stately inspector bridge (createInspectorServer + createWebSocketI
     const seen = timeline(viewer.messages, retry[0]);
     expect(seen.length).toBeGreaterThan(0);
     for (const v of seen) expect(retryStates).toContain(v);
+    expect(timeline(viewer.messages, sup)).toContain('running');
     // The viewer also gets the events the actors receive, addressed to their sessions.
     expect(viewer.messages.some((m) => m.type === '@xstate.event' && m.sessionId === breaker)).toBe(true);
     expect(viewer.messages.some((m) => m.type === '@xstate.event' && m.sessionId === sup)).toBe(true);

@@ -104,6 +104,23 @@ describe('layoutChart', () => {
     expect(overlaps(await layoutChart(chart))).toEqual([]);
   });
 
+  it('draws a nested chart through its leaves, noting the transitions of a compound state in their targets', async () => {
+    const nested = setup({ delays: { settle: 500 } }).createMachine({
+      id: 'nested',
+      initial: 'outer',
+      states: {
+        outer: { initial: 'first', states: { first: { after: { settle: 'second' } }, second: { on: { finish: 'done' } }, done: { type: 'final' } }, onDone: 'after', on: { abort: 'after' } },
+        after: { on: { again: 'outer.second' } },
+      },
+    });
+    const layout = await layoutChart(chartOf('nested', 'inline', nested));
+    expect(overlaps(layout)).toEqual([]);
+    expect(layout.states.map((s) => s.path).sort()).toEqual(['after', 'outer.done', 'outer.first', 'outer.second']);
+    expect(layout.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual(['after>outer.second', 'outer.first>outer.second', 'outer.second>outer.done']);
+    expect(layout.states.find((s) => s.path === 'after')!.notes).toEqual(['⇠ any of outer: abort', '⇠ any of outer: onDone']);
+    expect(layout.states.find((s) => s.path === 'outer.done')!.final).toBe(true);
+  });
+
   it('finds an overlap when there is one (the check can fail)', async () => {
     const layout = await layoutChart(machineCharts().find((c) => c.name === 'circuitBreaker')!);
     const [first, second] = layout.edges;
