@@ -83,21 +83,23 @@ export const PAGE_SCRIPT = String.raw`
     renderCharts();
   }
 
+  // byState: state path -> the actors there ('openai', 'openai/primary' ...). The badge sits inside
+  // the state's box, where at most data-chars characters fit: the names when they fit, else a count.
   function setBadges(machine, byState) {
     var svg = document.querySelector('svg[data-machine="' + machine + '"]');
     if (!svg) return;
     svg.querySelectorAll('g.state').forEach(function (g) {
-      var label = byState[g.getAttribute('data-state')] || '';
-      g.classList.toggle('active', label !== '');
+      var who = byState[g.getAttribute('data-state')] || [];
+      g.classList.toggle('active', who.length > 0);
       var badge = g.querySelector('text.badge');
       if (!badge) return;
-      // The badge sits inside the state's box: at most data-chars characters fit there.
       var max = Number(badge.getAttribute('data-chars')) || 12;
-      badge.textContent = label.length > max ? label.slice(0, max - 1) + '\u2026' : label;
+      var text = who.join(', ');
+      if (text.length > max) text = who.length > 1 ? who.length + ' actors' : text.slice(0, max - 1) + '\u2026';
+      badge.textContent = text;
     });
   }
   function add(map, key, item) { (map[key] = map[key] || []).push(item); }
-  function counted(map) { var out = {}; for (var k in map) out[k] = map[k].length > 1 ? map[k].length + ' actors' : map[k][0]; return out; }
 
   function renderCharts() {
     var sup = {}, br = {}, keys = {}, batch = {}, retry = {};
@@ -108,13 +110,13 @@ export const PAGE_SCRIPT = String.raw`
       p.keys.forEach(function (k) { add(keys, k.state, n + '/' + k.name); });
       p.batchers.forEach(function (b) { add(batch, b.state, n + '/' + b.model); });
       var r = p.retries || {};
-      for (var s in r) for (var i = 0; i < r[s]; i++) add(retry, s, n);
+      for (var s in r) if (r[s] > 0) add(retry, s, r[s] > 1 ? n + ' \u00d7' + r[s] : n);
     });
-    setBadges('supervisor', counted(sup));
-    setBadges('circuitBreaker', counted(br));
-    setBadges('keySlot', counted(keys));
-    setBadges('batcher', counted(batch));
-    setBadges('retry', counted(retry));
+    setBadges('supervisor', sup);
+    setBadges('circuitBreaker', br);
+    setBadges('keySlot', keys);
+    setBadges('batcher', batch);
+    setBadges('retry', retry);
   }
 
   // Figures for reading: a duration (a key ending in Ms) as '445 ms' or '1.2 s', an instant as a
