@@ -60,6 +60,44 @@ function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
+/** A reply later than `timeoutMs` (the script may still have run: a lease then expires by itself). */
+export class CommandTimeout extends Error {
+  override name = 'CommandTimeout';
+}
+
+/**
+ * Rejects when `p` has not settled `ms` after the call. The verdict waits for the check phase
+ * (setImmediate), after the poll phase has read the sockets: when this process's own event loop
+ * was busy past the deadline, a reply already waiting in the socket still wins — a busy instance
+ * is not a slow Redis. Real timers: an I/O deadline, whatever the board's clock.
+ */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (done) return;
+        done = true;
+        reject(new CommandTimeout(`no reply within ${ms} ms`));
+      });
+    }, ms);
+    p.then(
+      (v) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
 export class RedisLink {
   mode: LinkMode = 'connecting';
   readonly owned: boolean;
@@ -145,10 +183,8 @@ export class RedisLink {
   }
 
   private send(firstKey: string | undefined, args: string[]): Promise<unknown> {
-    // rejectInFlight: a reply later than timeoutMs counts as a failure even once sent (the
-    // script may still have run: a lease then expires by itself, a reservation errs on the safe side).
-    const options = { timeout: this.o.timeoutMs, rejectInFlight: true };
-    return this.cluster ? this.client.sendCommand(firstKey, false, args, options) : this.client.sendCommand(args, options);
+    const p = this.cluster ? this.client.sendCommand(firstKey, false, args) : this.client.sendCommand(args);
+    return withTimeout(p, this.o.timeoutMs);
   }
 
   private degrade(reason: string): void {

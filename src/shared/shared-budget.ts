@@ -32,6 +32,10 @@ export interface SharedBudgetInput {
   /** The per-attempt HTTP timeout; a lease expires after it + 5 s. */
   attemptTimeoutMs: number;
   breaker: BreakerConfig;
+  /**
+   * The board's clock, for the degraded mode's local share. Redis I/O, its timeouts, reconnects and
+   * heartbeats run on real time whatever this is: they are about Redis's clock, which is real.
+   */
   clock?: Clock;
   /** How long a lease outlives its attempt (default LEASE_GRACE_MS); tests shorten it. */
   leaseGraceMs?: number;
@@ -78,7 +82,7 @@ export class SharedBudget {
     this.link = new RedisLink({
       redis: input.shared.redis,
       timeoutMs: input.shared.timeoutMs ?? 50,
-      clock: this.clock,
+      clock: systemClock,
       roundTrips: this.roundTrips,
       scripts: [...Object.values(KEY_SCRIPTS), ...Object.values(BREAKER_SCRIPTS)],
       logger: input.logger,
@@ -206,7 +210,7 @@ export class SharedBudget {
   /** Stops heartbeats (removing this instance from the count) and closes its connections. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.heartbeatTimer !== null) this.clock.clearTimeout(this.heartbeatTimer);
+    if (this.heartbeatTimer !== null) systemClock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
     if (this.link.mode === 'redis') await this.quiet(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, 0, this.ep.channel]);
     await this.link.stop();
@@ -310,7 +314,7 @@ export class SharedBudget {
     if (this.heartbeatTimer !== null) return;
     const beat = () => {
       if (this.stopped) return;
-      this.heartbeatTimer = this.clock.setTimeout(() => {
+      this.heartbeatTimer = systemClock.setTimeout(() => {
         if (this.link.mode === 'redis') this.heartbeat().catch(() => undefined);
         beat();
       }, HEARTBEAT_EVERY_MS);

@@ -45,9 +45,9 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
     await expect(a.breaker.trip()).resolves.toBeNull();
     expect(await a.breaker.probe()).toEqual({ ok: true, lease: null });
 
-    const restored = nextEvent(a, (e) => e.type === 'restored', 5_000);
+    const restored = [a, b].map((x) => nextEvent(x, (e) => e.type === 'restored', 5_000));
     await redis.restart();
-    await restored;
+    await Promise.all(restored);
     expect(a.report().mode).toBe('redis');
     expect(events.map((e) => e.type).filter((t) => t === 'degraded' || t === 'restored')).toEqual(['degraded', 'restored']);
     // What happened while degraded was replayed: the key disabled on A is disabled for B too.
