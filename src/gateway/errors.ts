@@ -50,6 +50,8 @@ const STATUS_BY_CODE: Record<ErrorCode, (e: SwitchboardError & { status?: number
   SB_TIMEOUT: () => 504,
   SB_BAD_RESPONSE: () => 502,
   SB_PROVIDER: (e) => upstreamStatus(e.status),
+  SB_CONTEXT_LENGTH: () => 400,
+  SB_CONTENT_POLICY: () => 400,
   SB_RETRIES_EXHAUSTED: (e) => upstreamStatus(e.status),
   // Only reached when the client has gone; nobody reads it (nginx's "client closed request").
   SB_ABORTED: () => 499,

@@ -118,6 +118,8 @@ function error(spec: ErrorSpec, ctx: RenderContext) {
     case 'quota': type = 'rate_limit_error'; message = `This request would exceed your organization's daily request limit for ${ctx.model}.`; break;
     case 'not-found': type = 'not_found_error'; message = spec.model ? `model: ${spec.model}` : 'Not Found'; break;
     case 'bad-request': type = 'invalid_request_error'; break;
+    case 'context-length': type = 'invalid_request_error'; message = 'prompt is too long: 210000 tokens > 200000 maximum'; break;
+    case 'content-policy': type = 'invalid_request_error'; message = 'Output blocked by content filtering policy'; break;
     default: break;
   }
   const headers: Record<string, string> = {};
