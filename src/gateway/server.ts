@@ -74,7 +74,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const clock = options.clock ?? systemClock;
   const upstream = await buildUpstream({
     router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,
-    providers: config?.providers, fallbacks: config?.fallbacks, env, logger,
+    config, env, logger,
   });
   const { router, simulator } = upstream;
   let inspector: Inspector | null = null;
