@@ -4,6 +4,7 @@ import type { Inspector } from '../inspector.js';
 import { chatCompletions } from './chat.js';
 import { embeddings } from './embeddings.js';
 import { countTokens, messages } from './messages.js';
+import { responses } from './responses.js';
 import { listModels, retrieveModel } from './models.js';
 import { health, metrics, report, simConfigure, simReset, simStats } from './ops.js';
 
@@ -28,6 +29,7 @@ export function buildRoutes(options: { inspector: Inspector | null; simulator: b
     { pattern: '/v1/embeddings', methods: { POST: embeddings }, priority: true },
     { pattern: '/v1/messages', methods: { POST: messages }, priority: true },
     { pattern: '/v1/messages/count_tokens', methods: { POST: countTokens } },
+    { pattern: '/v1/responses', methods: { POST: responses }, priority: true },
     { pattern: '/v1/models', methods: { GET: listModels } },
     { pattern: '/v1/models/*', methods: { GET: retrieveModel } },
     { pattern: '/health', methods: { GET: health }, open: true },
