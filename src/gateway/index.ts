@@ -10,3 +10,5 @@ export { KNOWN_MODELS } from './routes/models.js';
 export { toChatRequest } from './routes/chat-request.js';
 export { toCompletion } from './routes/chat.js';
 export { simulatorKeys } from './upstream.js';
+export { applyReload, planReload, reloadConfigFile } from './reload.js';
+export type { ReloadPlan } from './reload.js';
