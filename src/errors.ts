@@ -1,5 +1,5 @@
 /**
- * Every rejection is a `SwitchboardError` with a stable `code` (DESIGN §2 "Errors").
+ * Every rejection is a `SwitchboardError` with a stable `code`.
  * Secrets never appear in a message, a field or `cause`: provider text is scrubbed first.
  */
 export type ErrorCode =

@@ -39,7 +39,7 @@ function upstreamStatus(status: number | null | undefined): number {
   return status;
 }
 
-/** DESIGN §9: the HTTP status of every `SwitchboardError` code. */
+/** the HTTP status of every `SwitchboardError` code. */
 const STATUS_BY_CODE: Record<ErrorCode, (e: SwitchboardError & { status?: number | null }) => number> = {
   SB_CONFIG: (e) => (e instanceof UnknownModelError || e.status === 404 ? 404 : 400),
   SB_QUEUE_FULL: () => 429,

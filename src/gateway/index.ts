@@ -1,4 +1,4 @@
-/** The OpenAI-compatible HTTP gateway (DESIGN §9): a router behind `node:http`. */
+/** The OpenAI-compatible HTTP gateway: a router behind `node:http`. */
 export { startGateway, GATEWAY_DEFAULTS } from './server.js';
 export type { Gateway, GatewayOptions } from './types.js';
 export type { GatewayConfig, GatewaySettings, ConfigKey } from './config.js';

@@ -75,7 +75,7 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
   const secrets: string[] = [];
   for (const [p, keys] of found) {
     if (keys.length === 0) {
-      // DESIGN §9: a provider with no key is not routable (its models answer 404).
+      // a provider with no key is not routable (its models answer 404).
       if (configured) options.logger?.warn?.({ provider: p }, `gateway: ${p} is configured but has no key; its models are not routable`);
       continue;
     }

@@ -1,7 +1,7 @@
 import { ConfigError, type SwitchboardError } from '../errors.js';
 import { routeModel } from './routing.js';
 
-/** The router's model groups (DESIGN §13), each keyed by the model name as the caller writes it. */
+/** The router's model groups, each keyed by the model name as the caller writes it. */
 export interface ModelGroups {
   /** `{ [model]: [fallback models, in order] }`: tried on 5xx, timeouts, open breakers, no keys, 429-exhausted. */
   fallbacks: Record<string, string[]>;
@@ -18,7 +18,7 @@ export const GROUP_NAMES: readonly GroupName[] = ['fallbacks', 'contextFallbacks
 
 /**
  * Which group a failure moves the request on in, or null when it is the caller's answer
- * (DESIGN §13): the regular group on `SB_CIRCUIT_OPEN`, `SB_NO_KEYS`, `SB_TIMEOUT`, and on
+ *: the regular group on `SB_CIRCUIT_OPEN`, `SB_NO_KEYS`, `SB_TIMEOUT`, and on
  * `SB_RETRIES_EXHAUSTED` / `SB_PROVIDER` from a 5xx, a 429 (every key rate-limited past what the
  * deadline can wait) or no answer; the context and policy groups on their own codes; never another 4xx.
  */

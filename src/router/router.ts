@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import { failureGroup, validateGroups, type GroupName, type ModelGroups } from './groups.js';
 import { routeModel } from './routing.js';
 
-/** Options of `createRouter` (DESIGN §13). Shared `clock`, `random`, `logger`, `inspect`, `transport` apply to every provider. */
+/** Options of `createRouter`. Shared `clock`, `random`, `logger`, `inspect`, `transport` apply to every provider. */
 export interface RouterOptions {
   providers: Partial<Record<Provider, Omit<SupervisorOptions, 'provider'>>>;
   /** `{ [model]: [fallback models, in order] }`; a fallback may carry a provider prefix, or be an alias. */
@@ -44,7 +44,7 @@ export interface RouterReport {
 }
 
 /**
- * Whether a failure moves a request on to another model (DESIGN §13): in its regular group (5xx,
+ * Whether a failure moves a request on to another model: in its regular group (5xx,
  * 429-exhausted, timeouts, open breakers, no keys) or in its context / content-policy group.
  * Any other 4xx is the caller's answer.
  */
@@ -60,7 +60,7 @@ interface HopState {
 }
 
 /**
- * One supervisor per provider behind routing by model (DESIGN §9 rules) with fallback groups.
+ * One supervisor per provider behind routing by model (see `routeModel`) with fallback groups.
  *
  * ```ts
  * const router = createRouter({ providers: { openai: {}, anthropic: {} }, fallbacks: { 'gpt-4o-mini': ['anthropic/claude-3-5-haiku-latest'] } });
@@ -134,7 +134,7 @@ export class Router {
 
   /**
    * Streams a chat with the same routing and fallbacks; a fallback happens only before the first
-   * chunk (DESIGN §11, §13). Leaving the loop aborts the upstream call.
+   * chunk. Leaving the loop aborts the upstream call.
    */
   async *chatStream(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): AsyncGenerator<RoutedChunk, void, undefined> {
     let outcome: unknown = new Error('the caller left the stream');
@@ -235,7 +235,7 @@ export class Router {
 
   /**
    * The models a request may try: the requested one, then — after each failure — the next model of
-   * the group that failure calls for (DESIGN §13: the regular, context or content-policy group of
+   * the group that failure calls for (the regular, context or content-policy group of
    * the requested name), each model once, each with the time left of the one deadline. A fallback
    * that cannot be routed (unconfigured provider) is skipped. When no time is left the chain ends
    * with `SB_TIMEOUT`; when the group has no model left, the caller throws the last failure.

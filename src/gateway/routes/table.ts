@@ -18,7 +18,7 @@ export interface Route {
   priority?: boolean;
 }
 
-/** The route table (DESIGN §9); `/sim/*` exists in simulator mode only. */
+/** The route table; `/sim/*` exists in simulator mode only. */
 export function buildRoutes(options: { inspector: Inspector | null; simulator: boolean }): Route[] {
   const { inspector } = options;
   const noInspector: Handler = () => {
