@@ -35,7 +35,7 @@ const program = new Command('switchboard')
 
 program
   .command('serve')
-  .description('the gateway: OpenAI chat completions, embeddings and responses, Anthropic messages (README.md, "Gateway")')
+  .description('the gateway: OpenAI chat completions, embeddings and responses, Anthropic messages (README.md, "The gateway")')
   .addOption(new Option('--port <n>', 'port to listen on; 0 picks a free one').env('SWITCHBOARD_PORT').argParser(integer('--port', 0, 65535)))
   .addOption(new Option('--host <host>', 'address to bind (default 127.0.0.1; anything else needs a token)').env('SWITCHBOARD_HOST'))
   .option('--sim', 'route every provider to the embedded simulator (also the default when no key is found)')
