@@ -102,6 +102,15 @@ describe('the Anthropic SDK: errors and limits', () => {
     await expect(wrong.messages.create({ model: 'claude-3-5-haiku-latest', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
+  it("never forwards the client's x-api-key: the provider sees the gateway's own key", async () => {
+    await client.messages.create({ model: 'claude-3-5-haiku-latest', max_tokens: 8, messages: [{ role: 'user', content: 'whose key?' }] });
+    const stats = (await (await fetch(`${gw.url}/sim/stats`, { headers: { 'x-api-key': TOKEN } })).json()) as { providers: { anthropic: { recent: Array<{ headers: Record<string, string> }> } } };
+    const seen = stats.providers.anthropic.recent.at(-1)!.headers;
+    // The simulator shows keys masked (first 6 … last 4): the gateway's fake key `sim-secret-anthropic-N`, not the token.
+    expect(seen['x-api-key']).toMatch(/^sim-se\*\*\*ic-[12]$/);
+    expect(JSON.stringify(stats)).not.toContain(TOKEN);
+  });
+
   it('answers count_tokens with a clear 404', async () => {
     const err = await client.messages.countTokens({ model: 'claude-3-5-haiku-latest', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
