@@ -113,6 +113,10 @@ describe('router fallback triggers', () => {
     expect(sim.stats().providers.gemini.requests).toBe(0);
   });
 
+  // Needs the supervisor to give up at once (with the last 429 as cause) when every key cools until
+  // past the request's deadline; today it waits for the deadline, so no time is left for the group.
+  it.todo('falls back in the regular group when every key is cooling until past the deadline, with time left for the fallback');
+
   it('falls back in the regular group while streaming when the first provider answers a 5xx', async () => {
     const { clock, sim, router } = await setup(ALL_GROUPS);
     sim.configure({ openai: { outage: true } });
