@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { startGateway, type Gateway, type GatewayOptions } from '../gateway/index.js';
-import { KNOWN_MODELS } from '../gateway/index.js';
+import { KNOWN_MODELS, reloadConfigFile } from '../gateway/index.js';
+import { readEnv } from '../keys/env.js';
 import type { Logger, Provider } from '../types.js';
 import { workerSimulatorUrls } from './workers.js';
 
@@ -111,6 +112,10 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
   });
   for (const s of stopSignals) process.on(s, onSignal);
   if (worker) process.on('SIGINT', () => undefined);
+  // Listened for from the start too: a hang-up's default action would kill the process.
+  const onHangUp = () => (gateway ? reload(gateway, options.config, out) : out('SIGHUP during start-up: nothing to reload yet.'));
+  process.on('SIGHUP', onHangUp);
+  void closed.then(() => process.off('SIGHUP', onHangUp), () => process.off('SIGHUP', onHangUp));
   try {
     gateway = await startGateway({
       configFile: options.config,
@@ -131,6 +136,7 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
     });
   } catch (error) {
     for (const s of stopSignals) process.off(s, onSignal);
+    process.off('SIGHUP', onHangUp);
     throw error;
   }
   if (worker) process.send?.({ type: 'banner', lines: banner(gateway) });
@@ -141,4 +147,25 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
     onSignal(signal);
   }
   return { gateway, closed };
+}
+
+/**
+ * SIGHUP: re-reads `--config` and applies it to the running gateway (no request dropped). An
+ * invalid file changes nothing and is reported with the message it would give at start. Without
+ * `--config` there is nothing to re-read (and the gateway keeps running: a hang-up never kills it).
+ */
+export function reload(gateway: Gateway, configFile: string | undefined, out: (line: string) => void): void {
+  if (!configFile) {
+    out('SIGHUP: no --config to reload; nothing changed.');
+    return;
+  }
+  try {
+    const r = reloadConfigFile(gateway.router, configFile, { sim: gateway.simulator !== undefined, env: readEnv() });
+    out(`SIGHUP: reloaded ${configFile} (${r.commands} command${r.commands === 1 ? '' : 's'} applied).`);
+    for (const note of r.notes) console.error(`switchboard: warning: ${note}`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(message.startsWith('switchboard') ? message : `switchboard: ${message}`);
+    console.error('switchboard: SIGHUP: the file above is invalid; the running configuration is unchanged.');
+  }
 }
