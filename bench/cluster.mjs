@@ -31,7 +31,8 @@ function config(upstream) {
     providers: {
       openai: {
         baseUrl: upstream,
-        keys: KEYS.map((secret, i) => ({ name: `k${i + 1}`, secret, maxConcurrent: 64 })),
+        // Keys by environment variable name, never the secret (a config file holds none).
+        keys: KEYS.map((_, i) => ({ env: `SB_CLUSTER_BENCH_KEY_${i + 1}`, name: `k${i + 1}`, maxConcurrent: 64 })),
         queue: { size: 5_000, maxConcurrent: 64 },
         strategy: 'headroom',
         deadlineMs: 300_000,
@@ -43,6 +44,7 @@ function config(upstream) {
 async function startGateway(file, dir, redis) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('SWITCHBOARD_') || /^(OPENAI|ANTHROPIC|CLAUDE|GROQ|GOOGLE|GEMINI)_/.test(k)) delete env[k];
+  KEYS.forEach((secret, i) => (env[`SB_CLUSTER_BENCH_KEY_${i + 1}`] = secret));
   const args = [main, 'serve', '--port', '0', '--config', file, ...(redis ? ['--redis', redis] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: dir });
   const reap = () => child.kill('SIGKILL');
