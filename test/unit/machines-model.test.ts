@@ -343,9 +343,9 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
   input: { failureThreshold: THRESHOLD, resetTimeoutMs: RESET_MS, halfOpenProbes: PROBES },
   events: (_w, c) => {
     const events: BreakerEvent[] = [{ type: 'attempt.failed' }, { type: 'attempt.succeeded' }];
-    // The dispatcher starts a probe only while a probe place is free, and reports an outcome only
-    // for a probe in flight.
-    if (c.probesInFlight + c.probesSucceeded < c.halfOpenProbes) events.push({ type: 'probe.start' });
+    // The breaker gate asks for a probe place at any time (the machine grants it only while one is
+    // free), and reports an outcome only for a probe in flight.
+    events.push({ type: 'probe.start' });
     if (c.probesInFlight > 0) events.push({ type: 'probe.succeeded' }, { type: 'probe.failed' }, { type: 'probe.released' });
     for (const state of TARGETS) events.push({ type: 'breaker.force', state });
     return events;
@@ -358,6 +358,7 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
     const { event, obs } = h[i]!;
     const c = obs.context;
     expect(obs.emitted, 'the breaker emits nothing').toEqual([]);
+    expect(c.probesInFlight + c.probesSucceeded, 'never more probe places taken than halfOpenProbes').toBeLessThanOrEqual(c.halfOpenProbes);
     expect([...TARGETS] as string[]).toContain(obs.value);
     if (obs.value === 'closed') {
       expect(c.failureCount, 'closed: failureCount stays below failureThreshold').toBeLessThan(THRESHOLD);
@@ -392,8 +393,14 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
     if (prev.value === 'halfOpen' && event?.type === 'probe.failed') expect(obs.value, 'a failed probe reopens').toBe('open');
     if (obs.value === 'halfOpen') {
       // A neutral or aborted probe (`probe.released`) frees its place for another.
-      const since = h.slice(entryIndex(h, i, 'halfOpen', (s) => isForce(s.event)) + 1, i + 1).map((s) => s.event?.type);
-      const count = (type: string) => since.filter((t) => t === type).length;
+      const from = entryIndex(h, i, 'halfOpen', (s) => isForce(s.event)) + 1;
+      const since = h.slice(from, i + 1).map((s) => s.event?.type);
+      // A probe.start is granted only while a place is free (the machine's guard); others are ignored.
+      const granted = h.slice(from, i + 1).filter((s, k) => {
+        const before = h[from + k - 1]!.obs.context;
+        return s.event?.type === 'probe.start' && before.probesInFlight + before.probesSucceeded < before.halfOpenProbes;
+      }).length;
+      const count = (type: string) => (type === 'probe.start' ? granted : since.filter((t) => t === type).length);
       expect(c.probesSucceeded, 'probesSucceeded counts probe.succeeded since halfOpen began').toBe(count('probe.succeeded'));
       expect(c.probesInFlight, 'probes in flight: started, not yet succeeded or released').toBe(count('probe.start') - count('probe.succeeded') - count('probe.released'));
       expect(c.probesInFlight + c.probesSucceeded, 'never more than halfOpenProbes probes').toBeLessThanOrEqual(PROBES);
@@ -518,6 +525,7 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
         { type: 'input.add', size: 2, high: false },
         { type: 'input.add', size: MAX_BATCH, high: false },
         { type: 'input.add', size: 1, high: true },
+        { type: 'input.add', size: 1, high: false, ready: true },
       ];
       events.push(...adds.filter((e) => e.type === 'input.add' && c.count + e.size <= MAX_BATCH));
     }
@@ -525,8 +533,10 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
       for (const size of [1, 2]) if (size <= c.count) events.push({ type: 'input.remove', size });
     }
     if (value === 'flushing') events.push({ type: 'batch.sent' });
+    if (c.inFlight > 0) events.push({ type: 'batch.returned' });
     return events;
   },
+  stopWhen: (c) => c.inFlight > 2,
   check: (h: BaH) => {
     const i = h.length - 1;
     const { event, obs } = h[i]!;
@@ -556,7 +566,13 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
     if (entersFlushing) {
       let reason: string;
       if (event?.type === 'input.add' && event.high) reason = 'priority';
-      else if (event?.type === 'input.add') {
+      else if (event?.type === 'input.add' && c.count < MAX_BATCH) {
+        reason = 'ready';
+        expect(event.ready && prev.value === 'idle' && prev.context.inFlight === 0, 'an input flushes at once only when nothing is in flight and a slot is free').toBe(true);
+      } else if (event?.type === 'batch.returned') {
+        reason = 'ready';
+        expect(prev.context.inFlight, 'a collecting batch goes when the last one in flight returns').toBe(1);
+      } else if (event?.type === 'input.add') {
         reason = 'size';
         expect(c.count, 'a size flush happens at the maxBatchSize-th input').toBe(MAX_BATCH);
       } else if (event?.type === 'batch.flush') reason = 'size';
@@ -571,6 +587,7 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
       expect(c.count).toBe(prev.context.count + event.size);
       if (event.high) expect(obs.value, 'a high input flushes at once').toBe('flushing');
       else if (c.count >= MAX_BATCH) expect(obs.value).toBe('flushing');
+      else if (event.ready && prev.value === 'idle' && prev.context.inFlight === 0) expect(obs.value, 'nothing to batch with: sent at once').toBe('flushing');
       else expect(obs.value).toBe('collecting');
     }
     if (event?.type === 'input.remove' && prev.value === 'collecting') {
@@ -597,7 +614,6 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
 // ── retry ───────────────────────────────────────────────────────────────────────────────────
 
 const MAX_RETRIES = 2;
-const FIRST_DELAY = 100;
 type RH = History<RetryContext, RetryEvent>;
 
 /** A retryable failure of the attempt in flight while retries are left: another retry is granted. */
@@ -607,7 +623,7 @@ function isGrant(prev: Obs<RetryContext>, event: RetryEvent | Tick | null): even
 
 const retrySpec: Spec<RetryContext, RetryEvent> = {
   machine: retryMachine,
-  input: { requestId: 'r1', maxRetries: MAX_RETRIES, delayMs: FIRST_DELAY, reason: 'status_503' },
+  input: { requestId: 'r1', maxRetries: MAX_RETRIES },
   events: () => [
     { type: 'attempt.succeeded' },
     { type: 'attempt.failed', retryable: true, delayMs: 250, reason: 'status_503' },
@@ -626,14 +642,15 @@ const retrySpec: Spec<RetryContext, RetryEvent> = {
     expect(obs.status).toBe('active');
     expect(obs.pending, 'the backoff timer runs only while backing off').toBe(obs.value === 'backingOff' ? 1 : 0);
     const grants = h.filter((s, j) => j > 0 && isGrant(h[j - 1]!.obs, s.event)).length;
-    expect(c.retries, 'retries counts the first retry and every retry granted since').toBe(1 + grants);
+    expect(c.retries, 'retries counts every retry granted, and only the canRetry guard grants one').toBe(grants);
     const starts = h.flatMap((s) => s.obs.emitted);
     expect(starts.map((e) => (e as RetryEmitted).retries), 'attempt.start once per retry, in order').toEqual(
       Array.from({ length: starts.length }, (_, k) => k + 1),
     );
     if (i === 0) {
-      expect(obs.value).toBe('backingOff');
-      expect(c).toMatchObject({ retries: 1, delayMs: FIRST_DELAY });
+      // Spawned on the first retryable failure, in `attempting`: that failure is the first event.
+      expect(obs.value).toBe('attempting');
+      expect(c).toMatchObject({ retries: 0, delayMs: 0 });
       expect(obs.emitted).toEqual([]);
       return;
     }
