@@ -26,6 +26,8 @@ import {
   type RetryEvent,
 } from '../../machines/index.js';
 import { createTestClock } from '../../src/clock.js';
+import { INTERNAL, supervisorMachine, type SupervisorContext, type SupervisorEvent } from '../../machines/supervisor.machine.js';
+import { DEFAULTS, resolveConfig } from '../../src/options.js';
 
 /*
  * Model-based tests of the four child machines (STYLE "Tests": walk each machine's graph and check
@@ -704,6 +706,72 @@ const retrySpec: Spec<RetryContext, RetryEvent> = {
   },
 };
 
+// ── supervisor ──────────────────────────────────────────────────────────────────────────────
+
+type SH = History<SupervisorContext, SupervisorEvent>;
+const ON = { token: INTERNAL } as const;
+/** Commands the machine must reject (the same check `board.send` throws on). */
+const INVALID: SupervisorEvent[] = [
+  { type: 'strategy.set', strategy: 'fastest' as never },
+  { type: 'config.update', config: { queue: { maxConcurrent: 0 } } },
+  { type: 'config.update', config: { colour: 'blue' } as never },
+  { type: 'breaker.force', state: 'ajar' as never },
+  { type: 'key.add', key: { name: 'k9', secret: '' } },
+  { type: 'key.remove', name: 'nobody' },
+];
+/** Internal events without the token: ignored. */
+const FORGED = [{ type: 'lifecycle.drain' }, { type: 'lifecycle.stop' }, { type: 'retry.stop', requestId: 'r' }, { type: 'retry.spawn', requestId: 'r' }] as unknown as SupervisorEvent[];
+const summary = (c: SupervisorContext) => ({ strategy: c.strategy, maxConcurrent: c.config.queue.maxConcurrent, keys: c.keys.map((k) => k.name) });
+
+const supervisorSpec: Spec<SupervisorContext, SupervisorEvent> = {
+  machine: supervisorMachine,
+  input: { provider: 'openai', config: resolveConfig({}, DEFAULTS), keys: [{ name: 'k1', maxConcurrent: null, limits: null }] },
+  events: (_w, c) => [
+    { type: 'strategy.set', strategy: c.strategy === 'round-robin' ? 'least-loaded' : 'round-robin' },
+    { type: 'config.update', config: { queue: { maxConcurrent: c.config.queue.maxConcurrent === 5 ? 2 : 5 } } },
+    // forwarded to the breaker child (`forcedOpen`: no timer of the child's on the shared clock)
+    { type: 'breaker.force', state: 'forcedOpen' },
+    c.keys.some((k) => k.name === 'k2') ? { type: 'key.remove', name: 'k2' } : { type: 'key.add', key: { name: 'k2' } },
+    { type: 'stats.reset' },
+    ...INVALID,
+    ...FORGED,
+    { type: 'lifecycle.drain', ...ON },
+    { type: 'lifecycle.stop', ...ON },
+  ],
+  normalize: (c) => summary(c),
+  check: (h: SH) => {
+    const i = h.length - 1;
+    const { event, obs } = h[i]!;
+    expect(['running', 'draining', 'stopped']).toContain(obs.value);
+    if (i === 0) {
+      expect(obs.value).toBe('running');
+      return;
+    }
+    const prev = h[i - 1]!.obs;
+    const invalid = INVALID.includes(event as SupervisorEvent);
+    const forged = FORGED.includes(event as SupervisorEvent);
+    const rejections = obs.emitted.filter((e) => e.type === 'command.rejected');
+    expect(rejections, 'command.rejected exactly for an invalid command, with its type only').toEqual(
+      invalid ? [{ type: 'command.rejected', command: (event as SupervisorEvent).type, reason: expect.any(String) }] : [],
+    );
+    if (invalid || forged) {
+      expect(summary(obs.context), 'a rejected or forged event changes nothing').toEqual(summary(prev.context));
+      expect(obs.value).toBe(prev.value);
+    }
+    // The lifecycle only moves forward, and only on the board's own (token-carrying) events.
+    const order = ['running', 'draining', 'stopped'];
+    expect(order.indexOf(obs.value)).toBeGreaterThanOrEqual(order.indexOf(prev.value));
+    if (obs.value !== prev.value) {
+      expect((event as { token?: unknown }).token).toBe(INTERNAL);
+      expect(event?.type).toBe(obs.value === 'draining' ? 'lifecycle.drain' : 'lifecycle.stop');
+    }
+    if (summary(obs.context).maxConcurrent !== summary(prev.context).maxConcurrent) expect(event?.type, 'only config.update changes the options').toBe('config.update');
+    if (obs.context.strategy !== prev.context.strategy) expect(event?.type).toBe('strategy.set');
+    if (JSON.stringify(obs.context.keys) !== JSON.stringify(prev.context.keys)) expect(['key.add', 'key.remove']).toContain(event?.type);
+    expect(JSON.stringify(obs.context), 'no secret in the context').not.toContain('secret');
+  },
+};
+
 // ── the walks ───────────────────────────────────────────────────────────────────────────────
 
 describe('machine models (xstate/graph shortest paths replayed on real actors)', () => {
@@ -712,6 +780,7 @@ describe('machine models (xstate/graph shortest paths replayed on real actors)',
     ['key slot', keySlotSpec as Spec<unknown, EventObject>],
     ['batcher', batcherSpec as Spec<unknown, EventObject>],
     ['retry', retrySpec as Spec<unknown, EventObject>],
+    ['supervisor', supervisorSpec as Spec<unknown, EventObject>],
   ])('the %s keeps its invariants on every shortest path and every state is reached', async (_name, spec) => {
     const { states, paths, edges } = await walk(spec);
     expect(paths).toBeGreaterThan(5);
