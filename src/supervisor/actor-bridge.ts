@@ -13,6 +13,7 @@ import { commandError, PUBLIC_COMMANDS, type KeySpec } from './commands.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Emitter } from './emitter.js';
 import type { Entry } from './entry.js';
+import { coolIfSpent, onBreaker } from './reactions.js';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
 
@@ -78,7 +79,7 @@ export function bridge(actor: SupervisorActor, d: Dispatcher, emitter: Emitter, 
     follow(snap);
   });
   const breaker = children()['breaker'] as ActorRefFrom<typeof circuitBreakerMachine>;
-  d.attachBreaker(new BreakerGate(breaker, d.host.clock, (state, was, snap) => d.onBreaker(state, was, snap)));
+  d.gate = new BreakerGate(breaker, d.host.clock, (state, was, snap) => onBreaker(d, state, was, snap));
 }
 
 /** A key slot's state changes become `key.*` events; a key turning ready (or lost) wakes the queue. */
@@ -96,7 +97,7 @@ function watchKey(key: KeyRuntime, d: Dispatcher, emitter: Emitter): void {
       if (type === 'key.cooling') emitter.emit(type, { keyName: key.name, untilMs: untilMs ?? d.host.clock.now() });
       else emitter.emit(type, { keyName: key.name, ...(untilMs !== null ? { untilMs } : {}), ...(snap.context.reason ? { reason: snap.context.reason } : {}) });
     }
-    if (state === 'ready') d.coolIfSpent(key, d.host.clock.now());
+    if (state === 'ready') coolIfSpent(d, key, d.host.clock.now());
     d.pump();
   });
 }

@@ -8,6 +8,7 @@ import type { RichChatRequest } from '../types.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Attempt, Entry, StreamEntry } from './entry.js';
 import { onFailure, onSuccess } from './outcome.js';
+import { coolIfSpent } from './reactions.js';
 import { settleError } from './settlement.js';
 
 export const ATTEMPT_TIMEOUT = new Error('attempt timeout');
@@ -90,7 +91,7 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
   const now = d.host.clock.now();
   const mine = endAttempt(d, entry, attempt, entry.tokens);
   d.pool.readBudget(key, d.host.adapter.rateLimit(res.headers, now));
-  d.coolIfSpent(key, now);
+  coolIfSpent(d, key, now);
   if (!mine || entry.phase === 'settled') return abandoned(d, attempt);
   if (res.status >= 200 && res.status < 300) {
     let parsed: unknown;

@@ -1,43 +1,20 @@
-import type { ActorRefFrom } from 'xstate';
-import type { batcherMachine } from '../../machines/batcher.machine.js';
-import type { retryMachine } from '../../machines/retry.machine.js';
 import type { SupervisorContext } from '../../machines/supervisor.machine.js';
 import { KeepAlive } from '../clock.js';
 import { AbortedError, NoKeysError, QueueFullError, ShutdownError, TimeoutError, type SwitchboardError } from '../errors.js';
-import { budgetRefillAt, keyState, keyUntil, type KeyRuntime } from '../keys/key-runtime.js';
+import type { KeyRuntime } from '../keys/key-runtime.js';
 import { KeyPool } from '../keys/key-pool.js';
-import type { MetricsRecorder } from '../metrics/types.js';
 import type { ResolvedConfig } from '../options.js';
-import type { ProviderAdapter } from '../providers/types.js';
 import { PriorityQueue } from '../queue/priority-queue.js';
 import { Timeouts } from '../queue/timeouts.js';
-import type { Transport } from '../transport/types.js';
-import type { BreakerState, Clock, Logger } from '../types.js';
 import { onAttemptTimeout, sendAttempt } from './attempt.js';
+import { awaitSharedGrant } from './shared-grant.js';
 import { BatchCollector } from './batch-collector.js';
-import { BreakerGate, type BreakerSnapshot } from './breaker-gate.js';
-import type { Emitter } from './emitter.js';
+import type { BreakerGate } from './breaker-gate.js';
 import { LEVEL_NAMES, type Entry } from './entry.js';
 import { noKeysError } from './outcome.js';
 import { settleError } from './settlement.js';
+import type { DispatcherHost } from './host.js';
 import { SignalWatch } from './signals.js';
-
-/** What the dispatcher needs from the board around it (the actor system and the secret store). */
-export interface DispatcherHost {
-  clock: Clock;
-  random: () => number;
-  adapter: ProviderAdapter;
-  baseUrl: string;
-  transport: Transport;
-  emitter: Emitter;
-  readonly metrics: MetricsRecorder;
-  logger: Logger | undefined;
-  realClock: boolean;
-  secret(name: string): string | undefined;
-  spawnRetry(entry: Entry, onStart: (sleptMs: number) => void): { ref: ActorRefFrom<typeof retryMachine>; id: string };
-  stopRetry(id: string): void;
-  batcher(model: string): ActorRefFrom<typeof batcherMachine>;
-}
 
 /**
  * The hot path (DESIGN §1), wired in one visible order: admission → queue → pick a key (key pool)
@@ -55,17 +32,17 @@ export class Dispatcher {
   inFlight = 0;
   peakInFlight = 0;
   readonly pool: KeyPool;
-  gate!: BreakerGate;
+  gate!: BreakerGate; // set by the actor bridge once the breaker child exists
   readonly batches = new BatchCollector(this);
   readonly deadlines: Timeouts<Entry>;
   readonly attemptTimeouts: Timeouts<Entry>;
   readonly signals = new SignalWatch((entry, signal) => settleError(this, entry, new AbortedError(signal.reason)));
   private readonly keepAlive: KeepAlive;
   private wake: { at: number; timer: unknown } | null = null;
-  private readonly sharedWaits = new Set<unknown>();
+  readonly sharedWaits = new Set<unknown>();
   private pumping = false;
   private pumpAgain = false;
-  private idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters: Array<() => void> = [];
 
   constructor(readonly host: DispatcherHost) {
     this.deadlines = new Timeouts(host.clock, (e) => settleError(this, e, new TimeoutError(e.timeoutMs, e.lastError ?? undefined)));
@@ -79,10 +56,6 @@ export class Dispatcher {
     this.cfg = context.config;
     this.lifecycle = lifecycle;
     return this.pool.sync(context.keys, this.cfg.queue.maxConcurrent, slotOf, this.host.clock.now());
-  }
-
-  attachBreaker(gate: BreakerGate): void {
-    this.gate = gate;
   }
 
   /** Admits a request; the returned promise settles exactly once. Admission errors reject, never throw. */
@@ -120,10 +93,7 @@ export class Dispatcher {
 
   /** Fills free concurrency: requests waiting for a key first (they hold a slot), then the queue. */
   pump(): void {
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
+    if (this.pumping) return void (this.pumpAgain = true);
     this.pumping = true;
     try {
       do {
@@ -167,37 +137,20 @@ export class Dispatcher {
       if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
     }
     const secret = this.host.secret(key.name);
-    if (secret === undefined) return this.awaitKey(entry, false); // removed since the pick
+    if (secret === undefined) return this.awaitKey(entry, false); // the key was removed since the pick
     const passage = this.gate.enter();
     if (passage === 'refused') return settleError(this, entry, this.gate.refusal() ?? new ShutdownError());
     const probe = passage === 'probe';
     this.pool.reserve(key, entry.tokens, now);
     if (this.pool.shared === null) return sendAttempt(this, entry, key, secret, probe, null);
-    entry.phase = 'awaitingKey';
-    const grant = this.pool.acquireShared(key, entry.tokens);
-    const onGrant = (g: Awaited<typeof grant>): void => {
-      if (g.granted && entry.phase === 'awaitingKey') return sendAttempt(this, entry, key, secret, probe, g.lease);
-      this.pool.release(key, entry.tokens);
-      this.gate.released(probe);
-      if (g.granted) return this.pool.shared?.settle(g.lease, 0);
-      if (entry.phase !== 'awaitingKey') return this.pump();
-      const timer = this.host.clock.setTimeout(() => {
-        this.sharedWaits.delete(timer);
-        if (entry.phase === 'awaitingKey') this.awaitKey(entry, false);
-      }, g.waitMs);
-      this.sharedWaits.add(timer);
-      this.pump();
-    };
-    if (grant instanceof Promise) grant.then(onGrant, () => onGrant({ granted: false, waitMs: 0 }));
-    else onGrant(grant);
+    awaitSharedGrant(this, entry, key, secret, probe);
   }
 
   /** A request holding its slot waits for a key (after a failover, a backoff, a shared refusal). */
   awaitKey(entry: Entry, front: boolean): void {
     if (!this.pool.anyUsable()) return settleError(this, entry, noKeysError(entry));
     entry.phase = 'awaitingKey';
-    if (front) this.keyWaiters.unshift(entry);
-    else this.keyWaiters.push(entry);
+    void (front ? this.keyWaiters.unshift(entry) : this.keyWaiters.push(entry));
     this.pump();
   }
 
@@ -209,55 +162,23 @@ export class Dispatcher {
     this.wake = { at, timer: this.host.clock.setTimeout(() => ((this.wake = null), this.pump()), at - now) };
   }
 
-  /** Whether a new attempt could start now (the batcher's "nothing to batch with" test). */
+  /** Whether a new attempt could start now (the batcher's "nothing to batch with"). */
   hasFreeSlot(): boolean {
     return this.inFlight < this.cfg.queue.maxConcurrent && this.queue.size === 0 && this.keyWaiters.length === 0;
   }
 
-  /**
-   * A key whose provider-reported budget is spent (net of in-flight) cools until it refills: the
-   * 429 we avoid. Answers still in flight may push the refill later; the cooling is then extended.
-   */
-  coolIfSpent(key: KeyRuntime, now: number): void {
-    const state = keyState(key);
-    if (state !== 'ready' && state !== 'cooling') return;
-    const at = budgetRefillAt(key, now, 0);
-    const until = keyUntil(key);
-    if (at === null || (state === 'cooling' && until !== null && until >= at)) return;
-    if (state === 'ready' && this.host.metrics.enabled) this.host.metrics.pacingAvoided();
-    key.slot.send({ type: 'key.budgetSpent', untilMs: at, waitMs: at - now, reason: 'budget' });
-  }
-
-  /** The breaker machine changed: tell the listeners; an opening breaker fails the waiting requests at once. */
-  onBreaker(state: BreakerState, was: BreakerState, snap: BreakerSnapshot): void {
-    if (state !== was) {
-      const event = state === 'open' || state === 'forcedOpen' ? 'breaker.opened' : state === 'halfOpen' ? 'breaker.halfOpen' : state === 'closed' ? 'breaker.closed' : null;
-      if (event && this.host.emitter.has(event)) this.host.emitter.emit(event, { at: this.host.clock.now(), failureCount: snap.context.failureCount, trips: snap.context.trips });
-      if (state === 'open' || state === 'forcedOpen') {
-        const refusal = this.gate.refusal()!;
-        this.rejectQueued(refusal);
-        for (const w of this.keyWaiters.splice(0)) settleError(this, w, refusal);
-        for (const e of [...this.active]) if (e.phase === 'backingOff' || e.phase === 'awaitingKey') settleError(this, e, refusal);
-      }
-    }
-    this.pump();
-  }
-
-  private rejectQueued(error: SwitchboardError): void {
+  rejectQueued(error: SwitchboardError): void {
     for (const entry of this.queue.drain()) settleError(this, entry, error);
   }
 
   /** Called by settlement when no request is left: let the process exit, wake `whenIdle`. */
   becameIdle(): void {
     this.keepAlive.release();
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+    for (const w of this.idleWaiters.splice(0)) w();
   }
 
   whenIdle(): Promise<void> {
-    if (this.active.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.active.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Rejects everything still collecting, queued or running with `SB_SHUTDOWN` (in-flight calls are aborted). */
