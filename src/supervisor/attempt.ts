@@ -90,8 +90,9 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
   const key = attempt.key;
   const now = d.host.clock.now();
   const mine = endAttempt(d, entry, attempt, entry.tokens);
-  d.pool.readBudget(key, d.host.adapter.rateLimit(res.headers, now));
-  coolIfSpent(d, key, now);
+  const budget = d.host.adapter.rateLimit(res.headers, now);
+  d.pool.readBudget(key, budget);
+  if (budget) coolIfSpent(d, key, now);
   if (!mine || entry.phase === 'settled') return abandoned(d, attempt);
   if (res.status >= 200 && res.status < 300) {
     let parsed: unknown;

@@ -112,12 +112,13 @@ function base(requestId: string, model: string, level: 0 | 1 | 2, now: number, t
   };
 }
 
+/** One literal (the hot path's entry): no intermediate object, one hidden class for every chat. */
 export function chatEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, chat: ChatRequest | RichChatRequest): ChatEntry {
-  const e = base(requestId, model, level, now, timeoutMs) as ChatEntry;
-  e.kind = 'chat';
-  e.chat = chat;
-  e.tokens = estimateTokens(chat);
-  return e;
+  return {
+    kind: 'chat', chat, requestId, model, level, rank: 0, seq: 0, queued: false, phase: 'new', tokens: estimateTokens(chat), createdAt: now,
+    dispatchedAt: -1, timeoutMs, deadline: null, signal: null, resolve: noop, reject: noop, attempts: 0, attempt: null, lastKeyName: null,
+    lastError: null, retry: null,
+  };
 }
 
 export function streamEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, chat: ChatRequest | RichChatRequest, stream: ChunkStream): StreamEntry {
