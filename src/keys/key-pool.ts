@@ -3,7 +3,7 @@ import type { keySlotMachine } from '../../machines/key-slot.machine.js';
 import type { RateLimitInfo } from '../providers/types.js';
 import type { KeySpec } from '../supervisor/commands.js';
 import type { Priority, StrategyFn, StrategyName } from '../types.js';
-import { hasBudget, isUsable, keyState, localReadyAt, newKeyRuntime, PROBE_WINDOW_MS, type KeyRuntime } from './key-runtime.js';
+import { hasBudget, isProbed, isUsable, keyState, localReadyAt, newKeyRuntime, PROBE_WINDOW_MS, type KeyRuntime } from './key-runtime.js';
 import { pickCustom, STRATEGIES } from './strategies.js';
 
 /**
@@ -113,7 +113,7 @@ export class KeyPool {
 
   /** Takes the key's place and budget for one attempt. Returns true when it starts the key's probe. */
   reserve(key: KeyRuntime, tokens: number, now: number): boolean {
-    const probe = !key.probed && key.inFlight === 0;
+    const probe = key.inFlight === 0 && !isProbed(key);
     if (probe) key.probeStartedAt = now;
     key.inFlight++;
     key.inFlightTokens += tokens;
@@ -138,7 +138,8 @@ export class KeyPool {
 
   /** Every answer, success included, tells the key's remaining budget and its reset. */
   readBudget(key: KeyRuntime, budget: RateLimitInfo | null): void {
-    key.probed = true;
+    // The key's first answer: its slot machine records that its budget is known (one event per key).
+    if (!isProbed(key)) key.slot.send({ type: 'key.answered' });
     if (!budget) return;
     key.limitRequests = budget.limitRequests ?? key.limitRequests;
     key.remainingRequests = budget.remainingRequests;
@@ -158,7 +159,7 @@ export class KeyPool {
     for (const k of this.keys) {
       if (k.inFlight >= k.maxConcurrent || keyState(k) !== 'ready') continue;
       let t = localReadyAt(k, now, tokens);
-      if (t <= now && !k.probed && k.inFlight > 0) t = k.probeStartedAt + PROBE_WINDOW_MS;
+      if (t <= now && k.inFlight > 0 && !isProbed(k)) t = k.probeStartedAt + PROBE_WINDOW_MS;
       if (t > now && (at === null || t < at)) at = t;
     }
     return at;

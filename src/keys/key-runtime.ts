@@ -21,9 +21,7 @@ export interface KeyRuntime {
   inFlight: number;
   inFlightTokens: number;
   slot: ActorRefFrom<typeof keySlotMachine>;
-  /** False until the first answer on this key: until then one request probes the budget. */
-  probed: boolean;
-  /** When the probing request went out (a slow probe stops holding the key back after `PROBE_WINDOW_MS`). */
+  /** When the probing request went out (whether the key is probed is its slot's `probed`) (a slow probe stops holding the key back after `PROBE_WINDOW_MS`). */
   probeStartedAt: number;
   /** The key's own limits (`keys[].limits`), as refilling buckets; null when not set. */
   rpm: Bucket | null;
@@ -46,7 +44,7 @@ export function newKeyRuntime(
   now: number,
 ): KeyRuntime {
   return {
-    name, index: 0, ownMax, maxConcurrent: ownMax ?? defaultMax, inFlight: 0, inFlightTokens: 0, slot, probed: false, probeStartedAt: 0,
+    name, index: 0, ownMax, maxConcurrent: ownMax ?? defaultMax, inFlight: 0, inFlightTokens: 0, slot, probeStartedAt: 0,
     rpm: limits?.rpm ? new Bucket(limits.rpm, MINUTE, now) : null,
     tpm: limits?.tpm ? new Bucket(limits.tpm, MINUTE, now) : null,
     rpd: limits?.rpd ? new Bucket(limits.rpd, DAY, now) : null,
@@ -58,6 +56,11 @@ export function newKeyRuntime(
 /** The key's state, read from its slot machine (the only keeper of it). */
 export function keyState(key: KeyRuntime): KeyState {
   return key.slot.getSnapshot().value as KeyState;
+}
+
+/** Whether the key has answered once (its budget is known): read from its slot machine. */
+export function isProbed(key: KeyRuntime): boolean {
+  return key.slot.getSnapshot().context.probed;
 }
 
 export function keyUntil(key: KeyRuntime): number | null {
@@ -102,7 +105,7 @@ export function hasBudget(key: KeyRuntime, now: number, tokens: number): boolean
   if (key.rpm && !key.rpm.fits(1, now)) return false;
   if (key.rpd && !key.rpd.fits(1, now)) return false;
   if (key.tpm && !key.tpm.fits(tokens, now)) return false;
-  if (!key.probed) return key.inFlight === 0 || now - key.probeStartedAt >= PROBE_WINDOW_MS;
+  if (!isProbed(key)) return key.inFlight === 0 || now - key.probeStartedAt >= PROBE_WINDOW_MS;
   const remaining = key.remainingRequests !== null && key.resetRequestsAt !== null && now >= key.resetRequestsAt ? key.limitRequests : key.remainingRequests;
   if (remaining !== null && remaining - key.inFlight <= 0) return false;
   const t = tokenHeadroom(key, now);

@@ -454,6 +454,7 @@ const keySlotSpec: Spec<KeySlotContext, KeySlotEvent> = {
       { type: 'key.quotaExhausted', ...at(2000), reason: 'daily_quota' },
       { type: 'key.quotaExhausted', ...at(1500), reason: 'daily_quota' },
       { type: 'key.invalid', reason: 'status_401' },
+      { type: 'key.answered' },
     ];
   },
   normalize: (c, now) => ({ ...c, untilMs: c.untilMs === null ? null : c.untilMs - now }),
@@ -464,6 +465,7 @@ const keySlotSpec: Spec<KeySlotContext, KeySlotEvent> = {
     const abs = obs.now + T0;
     expect(obs.emitted).toEqual([]);
     expect(c.name).toBe('k');
+    expect(c.probed, 'probed from the first answer on, never before').toBe(h.some((s) => s.event?.type === 'key.answered'));
     if (obs.value === 'ready') {
       expect(c, 'ready holds no wait').toMatchObject({ untilMs: null, waitMs: 0, reason: null });
       expect(obs.pending).toBe(0);
@@ -479,6 +481,10 @@ const keySlotSpec: Spec<KeySlotContext, KeySlotEvent> = {
       return;
     }
     const prev = h[i - 1]!.obs;
+    if (event?.type === 'key.answered') {
+      expect(obs.value, 'an answer changes no state').toBe(prev.value);
+      expect({ ...c, probed: prev.context.probed }).toEqual(prev.context);
+    }
     if (prev.value === 'disabled') expect(obs.value, 'disabled is never left').toBe('disabled');
     if (event?.type === 'key.invalid') expect(obs.value).toBe('disabled');
     if (obs.value === 'cooling') {
