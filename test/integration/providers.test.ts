@@ -136,3 +136,20 @@ describe('gemini per-day quota', () => {
     expect(exhausted).toHaveLength(1);
   });
 });
+
+describe('gemini embeddings chunked to the provider limit', () => {
+  it('sends 250 inputs of a model that is not batched as 100 + 100 + 50 in order', async () => {
+    const env = await simBoard('gemini', { batching: { models: [] } });
+    try {
+      const input = Array.from({ length: 250 }, (_, i) => `g${i}`);
+      const reply = await drive(env.clock, env.board.embed({ model: 'text-embedding-004', input }));
+      expect(reply.embeddings).toHaveLength(250);
+      expect(reply.batched).toBe(false);
+      expect(env.sim.stats().requests).toBe(3);
+      const single = await drive(env.clock, env.board.embed({ model: 'text-embedding-004', input: 'g249' }));
+      expect(reply.embeddings[249]).toEqual(single.embeddings[0]);
+    } finally {
+      await env.close();
+    }
+  });
+});
