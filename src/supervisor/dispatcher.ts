@@ -12,7 +12,7 @@ import { BatchCollector } from './batch-collector.js';
 import type { BreakerGate } from './breaker-gate.js';
 import { LEVEL_NAMES, type Entry } from './entry.js';
 import { noKeysError } from './outcome.js';
-import { settleError } from './settlement.js';
+import { settleError, settleRefused } from './settlement.js';
 import type { DispatcherHost } from './host.js';
 import { SignalWatch } from './signals.js';
 
@@ -64,7 +64,7 @@ export class Dispatcher {
       entry.resolve = resolve;
       entry.reject = reject;
       const refusal = this.lifecycle !== 'running' ? new ShutdownError() : signal?.aborted ? new AbortedError(signal.reason) : this.gate.refusal() ?? (this.pool.anyUsable() ? null : new NoKeysError());
-      if (refusal) return settleError(this, entry, refusal);
+      if (refusal) return settleRefused(this, entry, refusal);
       if (this.active.size === 0) this.keepAlive.hold();
       this.active.add(entry);
       entry.deadline = this.deadlines.add(entry, entry.timeoutMs);
@@ -174,7 +174,7 @@ export class Dispatcher {
   /** Called by settlement when no request is left: let the process exit, wake `whenIdle`. */
   becameIdle(): void {
     this.keepAlive.release();
-    for (const w of this.idleWaiters.splice(0)) w();
+    if (this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   whenIdle(): Promise<void> {

@@ -39,6 +39,14 @@ export function settleError(d: Dispatcher, entry: Entry, error: Error): void {
   afterSettle(d);
 }
 
+/** A request refused at admission: it held nothing, so it only counts, tells and rejects (the fail-fast path). */
+export function settleRefused(d: Dispatcher, entry: Entry, error: SwitchboardError): void {
+  entry.phase = 'settled';
+  record(d, entry, error.code, 0, 0);
+  if (d.host.emitter.has('request.settled')) emitSettled(d, entry, error.code);
+  entry.reject(error);
+}
+
 /** A batch entry is done (its members settle on their own): free its slot. */
 export function finishBatch(d: Dispatcher, batch: Entry): void {
   if (batch.phase === 'settled') return;
