@@ -110,15 +110,14 @@ export function spawnBatcher(actor: SupervisorActor, d: Dispatcher, model: strin
   return ref;
 }
 
-let retrySeq = 0;
-
 /**
  * Spawns the retry actor of `entry` (internal event). A zero wait starts the next attempt on the
  * next microtask, after the failure that granted it has been fully handled.
  */
-export function spawnRetry(actor: SupervisorActor, entry: Entry, onStart: (sleptMs: number) => void): { ref: ActorRefFrom<typeof retryMachine>; id: string } {
+export function spawnRetry(actor: SupervisorActor, entry: Entry, seq: number, onStart: (sleptMs: number) => void): { ref: ActorRefFrom<typeof retryMachine>; id: string } {
   let id = entry.requestId;
-  if (actor.getSnapshot().children[`retry:${id}`]) id = `${id}#${++retrySeq}`;
+  // Two live requests may share a caller's requestId: the second retry actor gets a suffix.
+  if (actor.getSnapshot().children[`retry:${id}`]) id = `${id}#${seq}`;
   actor.send({ type: 'retry.spawn', token: INTERNAL, requestId: id } as never);
   const ref = actor.getSnapshot().children[`retry:${id}`] as ActorRefFrom<typeof retryMachine>;
   ref.on('attempt.start', (ev) => (ev.sleptMs > 0 ? onStart(ev.sleptMs) : queueMicrotask(() => onStart(0))));

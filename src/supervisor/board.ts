@@ -50,6 +50,7 @@ export class Board {
   // Generated ids are a per-board random prefix and a counter: unique, and ~10× smaller than a UUID string.
   private readonly idPrefix = `sb_${randomUUID().slice(0, 8)}_`;
   private idSeq = 0;
+  private retrySeq = 0;
 
   constructor(options: SupervisorOptions = {}) {
     validateOptions(options);
@@ -82,7 +83,7 @@ export class Board {
         return self.metrics;
       },
       secret: (name) => this.#secrets.get(name),
-      spawnRetry: (entry, onStart) => spawnRetry(this.actor, entry, onStart),
+      spawnRetry: (entry, onStart) => spawnRetry(this.actor, entry, ++this.retrySeq, onStart),
       stopRetry: (id) => stopRetry(this.actor, id),
       batcher: (model) => spawnBatcher(this.actor, this.dispatcher, model),
     });
