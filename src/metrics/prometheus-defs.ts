@@ -179,7 +179,7 @@ export const metricDefs: readonly MetricDef[] = [
     kind: 'gauge', name: 'switchboard_shared_degraded', help: 'Shared budgets (Redis): 1 while degraded (Redis unreachable or slow, a local 1/N share in use), 0 when shared; absent without `shared`.',
     labels: [],
     fill: (_s, live, put) => {
-      if (live.shared) put(NONE, live.shared.degraded ? 1 : 0);
+      if (live.shared) put(NONE, live.shared.report.mode === 'degraded' ? 1 : 0);
     },
   },
   {

@@ -1,35 +1,36 @@
+import type { SharedBudget as PoolSeam, SharedGrant as PoolGrant } from '../keys/key-pool.js';
 import type { RateLimitInfo } from '../providers/types.js';
 import type { SharedBudget } from './shared-budget.js';
 import type { SharedBreakerState, SharedEvent, SharedLease } from './types.js';
 
 /**
- * Between one board and its `SharedBudget`: the key pool's seam (acquire → grant or wait, settle),
- * the events the other instances publish turned into events to this board's own actors, and this
- * board's own key and breaker events sent out. A remote event applied to a local actor makes that
- * actor emit too; `applying` keeps such an echo from being published back.
+ * Between one board and its `SharedBudget`: the key pool's seam (acquire → grant or wait, settle,
+ * observe), the events other instances publish turned into events to this board's own actors, and
+ * this board's own key and breaker changes sent out. A remote event applied to a local actor makes
+ * that actor change too; `applying` keeps such an echo from being published back.
  */
 export interface BridgeTargets {
   /** A key's state decided elsewhere: send it to the key's slot actor. */
   keyState(keyName: string, state: 'disabled' | 'cooling' | 'exhausted', waitMs: number, reason?: string): void;
   /** The shared breaker moved: send `breaker.sync` to the breaker actor. */
-  breakerSync(state: SharedBreakerState, waitMs: number): void;
-  /** A lease was released elsewhere (or capacity came back): requests waiting for a key try again. */
-  wake(): void;
+  breakerSync(state: SharedBreakerState, waitMs: number, trips?: number): void;
+  /** A lease on the key was released: the first request waiting for one asks again. */
+  wake(keyName: string): void;
   /** `shared.degraded` / `shared.restored` on `board.on`. */
   link(type: 'shared.degraded' | 'shared.restored', payload: { reason?: string }): void;
 }
 
 /** What the key pool holds between acquire and settle. */
-export interface BridgeLease {
+interface BridgeLease {
   keyName: string;
   lease: SharedLease;
 }
 
-export type BridgeGrant = { granted: true; lease: BridgeLease } | { granted: false; waitMs: number; refusal?: 'disabled' | 'failClosed' };
-
-export class SharedBridge {
+export class SharedBridge implements PoolSeam {
   private applying = 0;
   private readonly off: () => void;
+  /** One entry per local half-open probe in flight: its shared probe lease, or null (none needed or none given). */
+  private readonly probes: Array<string | null> = [];
 
   constructor(
     readonly budget: SharedBudget,
@@ -40,45 +41,44 @@ export class SharedBridge {
   }
 
   /** The key pool's seam: a lease on `keyName` for `tokens`, or how long to wait. Never rejects. */
-  async acquire(keyName: string, tokens: number): Promise<BridgeGrant> {
-    const g = await this.budget.acquire(keyName, tokens);
-    if (g.ok) return { granted: true, lease: { keyName, lease: g.lease } };
-    if (g.reason === 'disabled') {
-      // Disabled elsewhere and not heard yet (a message in flight): the slot learns it now.
-      this.apply(() => this.targets.keyState(keyName, 'disabled', 0, 'disabled on another instance'));
-      return { granted: false, waitMs: 0, refusal: 'disabled' };
+  async acquire(keyName: string, tokens: number, probe: boolean): Promise<PoolGrant> {
+    if (probe) {
+      const p = await this.budget.breaker.probe();
+      this.probes.push(p.ok ? p.lease : null);
+      if (!p.ok) {
+        // Another instance holds the half-open places (or it opened again): follow it, fail fast.
+        this.apply(() => this.targets.breakerSync(p.state, p.waitMs));
+        return { granted: false, waitMs: p.waitMs, refusal: 'circuitOpen' };
+      }
+      if (p.lease === null && this.budget.mode === 'redis') this.apply(() => this.targets.breakerSync('closed', 0));
     }
+    const g = await this.budget.acquire(keyName, tokens);
+    if (g.ok) return { granted: true, lease: { keyName, lease: g.lease } satisfies BridgeLease };
     if (g.reason === 'failClosed') return { granted: false, waitMs: 0, refusal: 'failClosed' };
+    if (g.reason === 'disabled') {
+      // Disabled elsewhere, the message still on its way: the slot learns it now; the request takes another key.
+      this.apply(() => this.targets.keyState(keyName, 'disabled', 0, 'disabled on another instance'));
+      return { granted: false, waitMs: 0 };
+    }
     if (g.reason === 'cooling' || g.reason === 'exhausted') this.apply(() => this.targets.keyState(keyName, g.reason as 'cooling', g.waitMs));
-    return { granted: false, waitMs: g.waitMs };
+    return { granted: false, waitMs: g.waitMs, concurrency: g.reason === 'concurrency' };
   }
 
-  /** Ends a granted attempt: `usedTokens` the provider reported; `unsent` when it never went out. */
-  settle(lease: unknown, usedTokens: number, unsent = false): void {
+  /** Ends a granted attempt with the tokens the provider reported. */
+  settle(lease: unknown, usedTokens: number): void {
     const l = lease as BridgeLease | null;
     if (!l?.lease) return;
-    void this.budget.settle(l.keyName, l.lease, Math.max(0, usedTokens || 0), unsent);
+    void this.budget.settle(l.keyName, l.lease, Number.isFinite(usedTokens) ? Math.max(0, usedTokens) : l.lease.estTokens);
+    // Our own release is never published back to us: the next local waiter for this key asks now.
+    this.targets.wake(l.keyName);
   }
 
-  /** This board's key slot changed on its own (a 401, a 429, a quota): tell the others. */
-  localKeyState(keyName: string, state: 'disabled' | 'cooling' | 'exhausted', waitMs: number, reason?: string): void {
-    if (this.applying > 0) return;
-    if (state === 'disabled') void this.budget.disable(keyName, reason);
-    else if (state === 'cooling') void this.budget.cool(keyName, waitMs, reason);
-    else void this.budget.exhaust(keyName, waitMs, reason);
+  pacesHeaders(): boolean {
+    return this.budget.mode === 'redis';
   }
 
-  /** This board's breaker opened on its own failures: open it for all. */
-  localBreakerOpened(): void {
-    if (this.applying > 0) return;
-    void this.budget.breaker.trip().then((view) => {
-      // Already open elsewhere with a later end: follow it.
-      if (view && view.state === 'open') this.apply(() => this.targets.breakerSync('open', view.waitMs));
-    });
-  }
-
-  /** A provider answer's budget headers (absolute instants on the board's clock). */
-  observeHeaders(keyName: string, info: RateLimitInfo | null): void {
+  /** Every answer's rate-limit headers (absolute instants on the board's clock) lower the shared budget. */
+  observe(keyName: string, info: RateLimitInfo | null): void {
     if (!info || (info.remainingRequests === null && info.remainingTokens === null)) return;
     const now = this.now();
     const rel = (at: number | null) => (at === null ? null : Math.max(0, at - now));
@@ -90,6 +90,37 @@ export class SharedBridge {
       remainingTokens: info.remainingTokens,
       resetTokensMs: rel(info.resetTokensAt),
     });
+  }
+
+  /** This board's key slot changed (a 401, a 429, a quota): tell the others. A local pacing pause is not news. */
+  localKeyState(keyName: string, state: string, waitMs: number, reason: string | null): void {
+    if (this.applying > 0) return;
+    if (state === 'disabled') void this.budget.disable(keyName, reason ?? undefined);
+    else if (state === 'exhausted') void this.budget.exhaust(keyName, waitMs, reason ?? undefined);
+    else if (state === 'cooling' && reason !== 'budget') void this.budget.cool(keyName, waitMs, reason ?? undefined);
+  }
+
+  /** This board's breaker moved on its own: an opening opens it for all. */
+  localBreaker(state: string, was: string): void {
+    if (this.applying > 0 || state !== 'open' || was === 'open') return;
+    void this.budget.breaker.trip().then((view) => {
+      // It was already open elsewhere, until later: follow that.
+      if (view && view.state === 'open') this.apply(() => this.targets.breakerSync('open', view.waitMs, view.trips));
+    });
+  }
+
+  /** A local half-open probe ended: its shared probe lease (if it had one) reports the outcome. */
+  probeEnded(outcome: 'ok' | 'failed' | 'released'): void {
+    const lease = this.probes.shift() ?? null;
+    if (lease === null) return;
+    void this.budget.breaker.probeResult(lease, outcome).then((view) => {
+      if (view && view.state !== 'halfOpen') this.apply(() => this.targets.breakerSync(view.state, view.waitMs, view.trips));
+    });
+  }
+
+  /** What the report and the metrics read: `report().shared` and the round trips in seconds. */
+  live() {
+    return { report: this.budget.report(), roundTrips: this.budget.roundTrips.seconds };
   }
 
   stop(): Promise<void> {
@@ -109,15 +140,14 @@ export class SharedBridge {
   private onShared(e: SharedEvent): void {
     switch (e.type) {
       case 'key':
-        if (e.state === 'released') return this.targets.wake();
+        if (e.state === 'released') return this.targets.wake(e.keyName);
         return this.apply(() => this.targets.keyState(e.keyName, e.state as 'disabled', e.waitMs, e.reason));
       case 'breaker':
-        return this.apply(() => this.targets.breakerSync(e.state, e.waitMs));
+        return this.apply(() => this.targets.breakerSync(e.state, e.waitMs, e.trips));
       case 'degraded':
         return this.targets.link('shared.degraded', { reason: e.reason });
       case 'restored':
-        this.targets.link('shared.restored', {});
-        return this.targets.wake();
+        return this.targets.link('shared.restored', {});
     }
   }
 }
