@@ -233,6 +233,11 @@ export class Board {
     return this.shared ? this.shared.budget.ready(timeoutMs) : Promise.resolve(false);
   }
 
+  /** `report().shared` alone, cheap to poll: off, or the Redis link's mode, instances alive and round trips. */
+  sharedStatus(): Report['shared'] {
+    return this.shared ? this.shared.live().report : { mode: 'off', instances: 1, scriptMsP50: 0, scriptMsP99: 0 };
+  }
+
   /** The board's clock time (ms). */
   now(): number {
     return this.dispatcher.host.clock.now();
