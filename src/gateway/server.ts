@@ -29,7 +29,7 @@ export const GATEWAY_DEFAULTS = {
 /** After the router has stopped, the time the last handlers get to write their 503s. */
 const SETTLE_GRACE_MS = 500;
 
-const SETTING_NAMES = ['host', 'port', 'sim', 'simConfig', 'bodyLimitBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'drainTimeoutMs'] as const;
+const SETTING_NAMES = ['host', 'port', 'sim', 'simConfig', 'bodyLimitBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'drainTimeoutMs', 'redis'] as const;
 
 function definedSettings(source: Record<string, unknown> | undefined): Partial<GatewaySettings> {
   const out: Record<string, unknown> = {};
