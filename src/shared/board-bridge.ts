@@ -16,6 +16,8 @@ export interface BridgeTargets {
   breakerSync(state: SharedBreakerState, waitMs: number, trips?: number): void;
   /** A lease on the key was released: the first request waiting for one asks again. */
   wake(keyName: string): void;
+  /** The shared budget has no room on the key for `waitMs` (its exact refill): the key's slot cools that long, locally. */
+  pace(keyName: string, waitMs: number): void;
   /** `shared.degraded` / `shared.restored` on `board.on`. */
   link(type: 'shared.degraded' | 'shared.restored', payload: { reason?: string }): void;
 }
@@ -26,11 +28,27 @@ interface BridgeLease {
   lease: SharedLease;
 }
 
+/**
+ * Per key, this instance asks Redis one request at a time, and remembers the answer: after a
+ * refusal for budget the key cools locally until its exact refill (no request asks again before),
+ * after one for concurrency it waits for a release (or the oldest lease's expiry). A burst of
+ * requests thus costs one round trip per grant, not one per request per refill — a herd of
+ * scripts would itself make Redis slow, and slow is degraded.
+ */
+interface KeyGate {
+  tail: Promise<unknown>;
+  /** Refused for budget: nothing to ask before this instant (board clock). */
+  pacedUntil: number;
+  /** Refused for concurrency: nothing to ask before a release, or this instant (the oldest lease's expiry). */
+  leasesUntil: number;
+}
+
 export class SharedBridge implements PoolSeam {
   private applying = 0;
   private readonly off: () => void;
   /** One entry per local half-open probe in flight: its shared probe lease, or null (none needed or none given). */
   private readonly probes: Array<string | null> = [];
+  private readonly gates = new Map<string, KeyGate>();
 
   constructor(
     readonly budget: SharedBudget,
@@ -52,6 +70,19 @@ export class SharedBridge implements PoolSeam {
       }
       if (p.lease === null && this.budget.mode === 'redis') this.apply(() => this.targets.breakerSync('closed', 0));
     }
+    let gate = this.gates.get(keyName);
+    if (!gate) this.gates.set(keyName, (gate = { tail: Promise.resolve(), pacedUntil: 0, leasesUntil: 0 }));
+    const g = gate;
+    const answer = g.tail.then(() => this.acquireKey(keyName, tokens, g));
+    g.tail = answer.catch(() => undefined);
+    return answer;
+  }
+
+  private async acquireKey(keyName: string, tokens: number, gate: KeyGate): Promise<PoolGrant> {
+    const now = this.now();
+    // Known without asking: the request gives the key back and takes another, or waits for one.
+    if (gate.pacedUntil > now) return { granted: false, waitMs: 0 };
+    if (gate.leasesUntil > now) return { granted: false, waitMs: gate.leasesUntil - now, concurrency: true };
     const g = await this.budget.acquire(keyName, tokens);
     if (g.ok) return { granted: true, lease: { keyName, lease: g.lease } satisfies BridgeLease };
     if (g.reason === 'failClosed') return { granted: false, waitMs: 0, refusal: 'failClosed' };
@@ -60,8 +91,23 @@ export class SharedBridge implements PoolSeam {
       this.apply(() => this.targets.keyState(keyName, 'disabled', 0, 'disabled on another instance'));
       return { granted: false, waitMs: 0 };
     }
+    if (g.reason === 'concurrency') {
+      gate.leasesUntil = this.now() + g.waitMs;
+      return { granted: false, waitMs: g.waitMs, concurrency: true };
+    }
     if (g.reason === 'cooling' || g.reason === 'exhausted') this.apply(() => this.targets.keyState(keyName, g.reason as 'cooling', g.waitMs));
-    return { granted: false, waitMs: g.waitMs, concurrency: g.reason === 'concurrency' };
+    else {
+      gate.pacedUntil = this.now() + g.waitMs;
+      this.apply(() => this.targets.pace(keyName, g.waitMs));
+    }
+    return { granted: false, waitMs: 0 };
+  }
+
+  /** A lease on the key came free (here or elsewhere): the first request waiting for one asks again. */
+  private wakeKey(keyName: string): void {
+    const gate = this.gates.get(keyName);
+    if (gate) gate.leasesUntil = 0;
+    this.targets.wake(keyName);
   }
 
   /** Ends a granted attempt with the tokens the provider reported. */
@@ -70,7 +116,7 @@ export class SharedBridge implements PoolSeam {
     if (!l?.lease) return;
     void this.budget.settle(l.keyName, l.lease, Number.isFinite(usedTokens) ? Math.max(0, usedTokens) : l.lease.estTokens);
     // Our own release is never published back to us: the next local waiter for this key asks now.
-    this.targets.wake(l.keyName);
+    this.wakeKey(l.keyName);
   }
 
   pacesHeaders(): boolean {
@@ -140,7 +186,7 @@ export class SharedBridge implements PoolSeam {
   private onShared(e: SharedEvent): void {
     switch (e.type) {
       case 'key':
-        if (e.state === 'released') return this.targets.wake(e.keyName);
+        if (e.state === 'released') return this.wakeKey(e.keyName);
         return this.apply(() => this.targets.keyState(e.keyName, e.state as 'disabled', e.waitMs, e.reason));
       case 'breaker':
         return this.apply(() => this.targets.breakerSync(e.state, e.waitMs, e.trips));

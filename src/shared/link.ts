@@ -55,6 +55,8 @@ export interface LinkOptions {
 export class LinkDown extends Error {}
 
 const BACKOFF_MS = [50, 100, 200, 400, 800, 1_600, 2_000];
+/** How long the first connection may take before the instance says it is degraded. */
+const FIRST_CONNECT_WAIT_MS = 1_000;
 
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
@@ -66,32 +68,37 @@ export class CommandTimeout extends Error {
 }
 
 /**
- * Rejects when `p` has not settled `ms` after the call. The verdict waits for the check phase
- * (setImmediate), after the poll phase has read the sockets: when this process's own event loop
- * was busy past the deadline, a reply already waiting in the socket still wins — a busy instance
- * is not a slow Redis. Real timers: an I/O deadline, whatever the board's clock.
+ * Rejects when `p` has not settled `ms` after the command could go out. A busy instance is not a
+ * slow Redis: the clock starts once the current turn of the event loop is over (a burst of calls
+ * in one synchronous stretch has not even written its commands before that), and the verdict waits
+ * for the check phase (setImmediate), after the poll phase has read the sockets, so a reply already
+ * waiting there still wins. Real timers: an I/O deadline, whatever the board's clock.
  */
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    const timer = setTimeout(() => {
-      setImmediate(() => {
-        if (done) return;
-        done = true;
-        reject(new CommandTimeout(`no reply within ${ms} ms`));
-      });
-    }, ms);
+    let timer: NodeJS.Timeout | null = null;
+    setImmediate(() => {
+      if (done) return;
+      timer = setTimeout(() => {
+        setImmediate(() => {
+          if (done) return;
+          done = true;
+          reject(new CommandTimeout(`no reply within ${ms} ms`));
+        });
+      }, ms);
+    });
     p.then(
       (v) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
         resolve(v);
       },
       (err: unknown) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
         reject(err);
       },
     );
@@ -212,9 +219,13 @@ export class RedisLink {
     this.recovering = true;
     const first = !this.everUp;
     try {
-      // connect() stays pending while the client retries on its own: never awaited here; a
-      // command meanwhile fails at once ("offline"), and the next round tries again.
-      if (!this.client.isOpen) this.client.connect().catch(() => undefined);
+      // connect() stays pending while the client retries on its own: awaited at most a moment the
+      // first time (a Redis that is there is not announced as lost on start-up); meanwhile a
+      // command fails at once ("offline"), and the next round tries again.
+      if (!this.client.isOpen) {
+        const connecting = this.client.connect().catch(() => undefined);
+        await Promise.race([connecting, new Promise((r) => setTimeout(r, FIRST_CONNECT_WAIT_MS).unref())]);
+      }
       await this.send(undefined, ['PING']);
       for (const s of this.o.scripts) await this.send(undefined, ['SCRIPT', 'LOAD', s.source]);
       if (!this.sub) {

@@ -67,6 +67,9 @@ export function attachShared(o: {
         (children()['breaker'] as ActorRefFrom<typeof circuitBreakerMachine> | undefined)?.send({ type: 'breaker.sync', state, waitMs, ...(trips !== undefined ? { trips } : {}) });
       },
       wake: (name) => d.wakeShared(name),
+      pace(name, waitMs) {
+        slot(name)?.send({ type: 'key.budgetSpent', untilMs: o.clock.now() + waitMs, waitMs, reason: 'budget' });
+      },
       link(type, payload) {
         if (emitter.has(type)) emitter.emit(type, payload);
       },
