@@ -50,7 +50,11 @@ async function startGateway(file, dir, redis) {
   const reap = () => child.kill('SIGKILL');
   process.on('exit', reap);
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-8192)));
+  let degraded = 0;
+  child.stderr.on('data', (d) => {
+    degraded += (String(d).match(/Redis link is degraded/g) ?? []).length;
+    stderr = (stderr + d).slice(-8192);
+  });
   const url = await new Promise((resolve, reject) => {
     let buf = '';
     const onData = (d) => {
@@ -68,6 +72,7 @@ async function startGateway(file, dir, redis) {
   });
   return {
     url,
+    degraded: () => degraded,
     stop: () =>
       new Promise((resolve) => {
         process.off('exit', reap);
@@ -118,6 +123,7 @@ async function run(name, sim, redis) {
       row.shared = shared;
       const p50s = shared.filter(Boolean).map((s) => s.scriptMsP50);
       const p99s = shared.filter(Boolean).map((s) => s.scriptMsP99);
+      row.degradedEpisodes = gateways.reduce((n, g) => n + g.degraded(), 0);
       row.redisRoundTripMs = { p50: p50s.length ? round(Math.max(...p50s)) : null, p99: p99s.length ? round(Math.max(...p99s)) : null };
     }
     return row;

@@ -88,7 +88,10 @@ export class SharedBudget {
       logger: input.logger,
       onDegraded: (reason) => this.enterDegraded(reason),
       onRestore: (first) => this.resync(first),
-      onRestored: () => this.emit({ type: 'restored' }),
+      onRestored: () => {
+        this.input.logger?.warn({ provider: input.provider }, 'shared: the Redis link is back; budgets are shared again');
+        this.emit({ type: 'restored' });
+      },
     });
     this.breaker = new SharedBreaker(this.link, this.ep, this.instanceId, () => this.input.breaker, () => this.leaseTtlMs());
   }
@@ -277,6 +280,7 @@ export class SharedBudget {
   }
 
   private enterDegraded(reason: string): void {
+    this.input.logger?.warn({ provider: this.input.provider, reason }, `shared: the Redis link is degraded (${reason}); spending at most 1/${this.instances} of each limit until it is back`);
     const now = this.clock.now();
     for (const e of this.keys.values()) e.local.reset(this.instances, now, this.everUp);
     this.emit({ type: 'degraded', reason });
