@@ -100,7 +100,8 @@ return {s[1] or 'closed', math.max(0, (tonumber(s[2]) or 0) - now), tonumber(s[3
  * Heartbeat: KEYS = instances. ARGV = instanceId, ttlMs ('0' removes it: a clean stop), channel.
  * Drops the expired ones. A join or a leave is published with the new count, so the others' N
  * (their degraded share) is right at once, not after their next beat.
- * → the number of instances alive.
+ * → {the number of instances alive, now}: the count and the Redis instant it is true at (a reply
+ * and a published count travel on two connections; the later one by Redis's clock wins).
  */
 export const HEARTBEAT = `${NOW}
 local changed
@@ -113,5 +114,5 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local n = redis.call('ZCARD', KEYS[1])
 if changed == 1 then redis.call('PUBLISH', ARGV[3], cjson.encode({ k = 'instances', o = ARGV[1], n = n, now = now })) end
-return n
+return {n, now}
 `;

@@ -68,6 +68,8 @@ export class SharedBudget {
   private readonly byId = new Map<string, string>();
   private readonly listeners = new Set<(e: SharedEvent) => void>();
   private instances = 1;
+  /** The Redis instant `instances` was counted at: an older count never overwrites a newer one. */
+  private instancesAt = 0;
   private seq = 0;
   private heartbeatTimer: unknown = null;
   private everUp = false;
@@ -264,7 +266,7 @@ export class SharedBudget {
     }
     if (m.o === this.instanceId) return;
     if (m.k === 'instances') {
-      this.instances = Math.max(1, Number(m.n) || 1);
+      this.countInstances(Number(m.n), Number(m.now));
       return;
     }
     const waitMs = Math.max(0, Number(m.untilMs ?? 0) - Number(m.now ?? 0));
@@ -310,8 +312,16 @@ export class SharedBudget {
   }
 
   private async heartbeat(): Promise<void> {
-    const n = await this.link.run(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, HEARTBEAT_TTL_MS, this.ep.channel]);
-    this.instances = Math.max(1, Number(n));
+    const [n, at] = (await this.link.run(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, HEARTBEAT_TTL_MS, this.ep.channel])) as [number, number];
+    this.countInstances(Number(n), Number(at));
+  }
+
+  private countInstances(n: number, at: number): void {
+    if (!(at >= this.instancesAt)) return;
+    // Two counts of the same millisecond: the larger (a join just counted) is the later one.
+    const count = Math.max(1, n || 1);
+    this.instances = at === this.instancesAt ? Math.max(this.instances, count) : count;
+    this.instancesAt = at;
   }
 
   private scheduleHeartbeat(): void {

@@ -165,4 +165,24 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
     await restored;
     expect(a.report().shared?.mode).toBe('redis');
   });
+
+  it('refuses with SB_NO_KEYS while degraded when failClosed is set, and serves again once Redis is back', async () => {
+    const keys = [{ name: 'k', secret: 'sk-shared-closed-00001' }];
+    const b = createSupervisor({
+      provider: 'openai', baseUrl: sim.urls.openai, keys, retry: { maxRetries: 0 },
+      shared: { redis: redis.url, namespace: `f${++ns}`, timeoutMs: 1_000, failClosed: true },
+    });
+    boards.push(b);
+    await b.sharedReady();
+    await chat(b);
+    const degraded = when(b, 'shared.degraded');
+    await redis.kill();
+    await expect(chat(b)).rejects.toMatchObject({ code: 'SB_NO_KEYS' });
+    await degraded;
+    await expect(chat(b)).rejects.toMatchObject({ code: 'SB_NO_KEYS' });
+    const restored = when(b, 'shared.restored', 5_000);
+    await redis.restart();
+    await restored;
+    await expect(chat(b)).resolves.toMatchObject({ keyName: 'k' });
+  });
 });
