@@ -25,6 +25,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(boards.splice(0).map((b) => b.stop({ drain: false })));
+  await redis.ensureRunning();
   sim.reset();
   sim.configure({ defaults: { latencyMs: null, outage: null, rateLimit: null, script: null }, openai: { script: null, outage: null, rateLimit: null }, keys: {} });
 });
@@ -160,7 +161,7 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
     await degraded;
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(a.report().shared).toMatchObject({ mode: 'degraded', instances: 2 });
-    const restored = when(a, 'shared.restored', 5_000);
+    const restored = when(a, 'shared.restored', 10_000);
     await redis.restart();
     await restored;
     expect(a.report().shared?.mode).toBe('redis');
@@ -180,7 +181,7 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
     await expect(chat(b)).rejects.toMatchObject({ code: 'SB_NO_KEYS' });
     await degraded;
     await expect(chat(b)).rejects.toMatchObject({ code: 'SB_NO_KEYS' });
-    const restored = when(b, 'shared.restored', 5_000);
+    const restored = when(b, 'shared.restored', 10_000);
     await redis.restart();
     await restored;
     await expect(chat(b)).resolves.toMatchObject({ keyName: 'k' });

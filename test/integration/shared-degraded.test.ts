@@ -45,7 +45,7 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
     await expect(a.breaker.trip()).resolves.toBeNull();
     expect(await a.breaker.probe()).toEqual({ ok: true, lease: null });
 
-    const restored = [a, b].map((x) => nextEvent(x, (e) => e.type === 'restored', 5_000));
+    const restored = [a, b].map((x) => nextEvent(x, (e) => e.type === 'restored', 10_000));
     await redis.restart();
     await Promise.all(restored);
     expect(a.report().mode).toBe('redis');
@@ -78,7 +78,7 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
     const a = await instances.make([{ name: 'k', secret: SECRET, limits: { rpm: 600 } }], { shared: { redis: redis.url, namespace: `d${ns}`, timeoutMs: 50 } });
     const c = await inspectClient(redis.url);
     const degraded = nextEvent(a, (e) => e.type === 'degraded', 2_000);
-    const restored = nextEvent(a, (e) => e.type === 'restored', 5_000);
+    const restored = nextEvent(a, (e) => e.type === 'restored', 10_000);
     // Every other client's commands wait 400 ms on the server: slower than timeoutMs.
     await c.sendCommand(['CLIENT', 'PAUSE', '400', 'ALL']);
     const t0 = performance.now();

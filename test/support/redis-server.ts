@@ -13,6 +13,8 @@ export interface RedisServer {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and waits until it answers PING. */
   restart(): Promise<void>;
+  /** Starts it again if a test killed it and failed before restarting it (keeps tests independent). */
+  ensureRunning(): Promise<void>;
   /** Stops it for good. */
   stop(): Promise<void>;
   /** Sends one command over a fresh socket (RESP) and returns the raw reply text. */
@@ -107,6 +109,9 @@ export async function startRedis(options: { port?: number; readyWithinMs?: numbe
       if (child.exitCode === null && child.signalCode === null) await server.kill();
       child = spawnRedis(port);
       await waitForPing(port, child, bound);
+    },
+    async ensureRunning() {
+      if (child.exitCode !== null || child.signalCode !== null) await server.restart();
     },
     async stop() {
       await server.kill('SIGKILL');
