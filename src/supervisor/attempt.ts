@@ -36,7 +36,9 @@ export function sendAttempt(d: Dispatcher, entry: Entry, key: KeyRuntime, secret
     return settleError(d, entry, bad);
   }
   const ctl = new AttemptSignal();
-  const attempt: Attempt = { key, ctl, timer: null, timedOut: false, probe, lease };
+  const parentSpan = entry.kind === 'batch' ? entry.slices[0]?.member.span : entry.span;
+  const span = parentSpan ? parentSpan.attempt(key.name, entry.attempts) : null;
+  const attempt: Attempt = { key, ctl, timer: null, timedOut: false, probe, lease, span };
   entry.attempt = attempt;
   attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs);
   if (d.host.emitter.has('request.dispatched')) d.host.emitter.emit('request.dispatched', { requestId: entry.requestId, keyName: key.name, attempt: entry.attempts });
@@ -76,8 +78,12 @@ export function onAttemptTimeout(entry: Entry): void {
  * Ends the attempt: frees the key's place (the shared lease is settled with `usedTokens`). False
  * when the entry no longer waits for this attempt (it settled, or moved on to another).
  */
-function endAttempt(d: Dispatcher, entry: Entry, attempt: Attempt, usedTokens: number): boolean {
+function endAttempt(d: Dispatcher, entry: Entry, attempt: Attempt, usedTokens: number, status: number | null): boolean {
   d.pool.release(attempt.key, entry.tokens);
+  if (attempt.span !== null) {
+    attempt.span.end(status, status === null ? (attempt.timedOut ? 'attempt timeout' : 'no answer') : undefined);
+    attempt.span = null;
+  }
   if (attempt.lease !== null) d.pool.shared?.settle(attempt.lease, usedTokens);
   d.attemptTimeouts.cancel(attempt.timer);
   attempt.timer = null;
@@ -89,7 +95,7 @@ function endAttempt(d: Dispatcher, entry: Entry, attempt: Attempt, usedTokens: n
 function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpResponse): void {
   const key = attempt.key;
   const now = d.host.clock.now();
-  const mine = endAttempt(d, entry, attempt, entry.tokens);
+  const mine = endAttempt(d, entry, attempt, entry.tokens, res.status);
   const budget = d.host.adapter.rateLimit(res.headers, now);
   d.pool.readBudget(key, budget);
   if (budget) coolIfSpent(d, key, now);
@@ -109,7 +115,7 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
 
 function onNoAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, error: unknown): void {
   const timedOut = attempt.timedOut && attempt.ctl.signal.reason === ATTEMPT_TIMEOUT;
-  if (!endAttempt(d, entry, attempt, 0) || entry.phase === 'settled') return abandoned(d, attempt);
+  if (!endAttempt(d, entry, attempt, 0, null) || entry.phase === 'settled') return abandoned(d, attempt);
   onFailure(d, entry, attempt, classifyThrown(error, timedOut));
 }
 
@@ -177,12 +183,12 @@ async function runStream(d: Dispatcher, entry: StreamEntry, attempt: Attempt, re
   if (failure === null && !parser.done && entry.phase !== 'settled') failure = new BadResponseError('the stream ended before its end marker', res.status);
   if (entry.phase === 'settled' || failure === null) {
     const used = entry.streamUsage ? entry.streamUsage.inputTokens + entry.streamUsage.outputTokens : entry.tokens;
-    if (!endAttempt(d, entry, attempt, used) || entry.phase === 'settled') return abandoned(d, attempt);
+    if (!endAttempt(d, entry, attempt, used, res.status) || entry.phase === 'settled') return abandoned(d, attempt);
     return onSuccess(d, entry, attempt, { text: entry.partial, usage: entry.streamUsage });
   }
   if (!entry.delivered) return onNoAnswer(d, entry, attempt, failure);
   const timedOut = attempt.timedOut && attempt.ctl.signal.reason === ATTEMPT_TIMEOUT;
-  if (!endAttempt(d, entry, attempt, entry.tokens)) return;
+  if (!endAttempt(d, entry, attempt, entry.tokens, null)) return;
   const classified = classifyThrown(failure, timedOut);
   if (d.host.metrics.enabled) d.host.metrics.attemptFinished(attempt.key.name, 'failed');
   d.gate.failed(attempt.probe, classified.breakerFailure, classified.breakerFailure ? classified.error : null);

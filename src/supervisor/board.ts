@@ -18,6 +18,7 @@ import type {
 import { bridge, createSupervisorActor, spawnBatcher, spawnRetry, stopRetry, type SupervisorActor } from './actor-bridge.js';
 import { ChunkStream } from './chunk-stream.js';
 import { commandError, keySpec, type SupervisorCommand } from './commands.js';
+import { createRequestTracer } from '../tracing/otel.js';
 import { Dispatcher } from './dispatcher.js';
 import { Emitter } from './emitter.js';
 import { chatEntry, embedEntry, memberEntry, streamEntry, type Entry } from './entry.js';
@@ -79,6 +80,7 @@ export class Board {
       clock, random: options.random ?? Math.random, adapter, transport: this.transport, emitter: this.emitter, logger,
       baseUrl: cfg.baseUrl ?? loadBaseUrl(cfg.provider, env) ?? adapter.defaultBaseUrl,
       realClock: clock === systemClock,
+      tracer: createRequestTracer(cfg.provider),
       get metrics() {
         return self.metrics;
       },
