@@ -10,8 +10,9 @@ import { safeLogger } from '../logger.js';
 import { AbortedError, ConfigError, type SwitchboardError } from '../errors.js';
 import { newKeyRuntime, type KeyRuntime } from '../keys/key-runtime.js';
 import { loadBaseUrl, loadKeys } from '../keys/env.js';
+import { registerOrigin, registerSecret } from '../keys/redact.js';
 import { createMetrics, startSchedule, validateSchedule, type MetricsRecorder, type ScheduleHandle } from '../metrics/index.js';
-import { invalid, resolveConfig, validateOptions, validateUpdate, type ResolvedConfig, type SupervisorOptions } from '../options.js';
+import { invalid, MAX_TIMER_MS, resolveConfig, validateOptions, validateUpdate, type ResolvedConfig, type SupervisorOptions } from '../options.js';
 import { getAdapter } from '../providers/index.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createUndiciTransport } from '../transport/undici.js';
@@ -94,12 +95,14 @@ export class Board {
     const env = options.env as Record<string, string | undefined> | undefined;
     const keys: KeyConfig[] = options.keys ?? loadKeys(this.cfg.provider, env).map((k) => ({ name: k.name, secret: k.secret }));
     for (const k of keys) {
+      registerSecret(k.secret);
       this.#secrets.set(k.name, k.secret);
       if (k.maxConcurrent !== undefined) this.explicitKeyMax.set(k.name, k.maxConcurrent);
     }
     this.ownsTransport = !options.transport;
     this.transport = options.transport ?? createUndiciTransport();
     const baseUrl = this.cfg.baseUrl ?? loadBaseUrl(this.cfg.provider, env) ?? adapter.defaultBaseUrl;
+    registerOrigin(baseUrl, `the ${this.provider} upstream`);
     this.metricsOptions = {
       enabled: this.cfg.metrics.enabled,
       registry: options.metrics?.registry as never,
@@ -221,10 +224,10 @@ export class Board {
 
   private newRequest(kind: Entry['kind'], model: unknown, options: RequestOptions | undefined): Entry | SwitchboardError {
     if (typeof model !== 'string' || model === '') return invalid(kind === 'chat' ? 'chat' : 'embed', 'model', 'a non-empty string', model);
-    const level = options?.priority === undefined ? 1 : PRIORITY_LEVEL[String(options.priority)];
+    const level = options?.priority === undefined ? 1 : Object.hasOwn(PRIORITY_LEVEL, String(options.priority)) ? PRIORITY_LEVEL[String(options.priority)] : undefined;
     if (level === undefined) return invalid('request', 'priority', "'high' | 'normal' | 'low' | 0 | 1 | 2", options!.priority as Priority);
     const timeoutMs = options?.timeoutMs ?? this.cfg.deadlineMs;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) return invalid('request', 'timeoutMs', 'a number > 0', timeoutMs);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) return invalid('request', 'timeoutMs', `a number > 0 and <= ${MAX_TIMER_MS}`, timeoutMs);
     const requestId = options?.requestId ?? this.idPrefix + (++this.idSeq).toString(36);
     return newEntry(kind, requestId, model, level, this.clock.now(), timeoutMs);
   }
@@ -302,6 +305,7 @@ export class Board {
     if (key.maxConcurrent !== undefined && !(Number.isInteger(key.maxConcurrent) && key.maxConcurrent >= 1)) {
       throw invalid('key.add', 'key.maxConcurrent', 'an integer >= 1', key.maxConcurrent);
     }
+    registerSecret(key.secret);
     this.#secrets.set(key.name, key.secret);
     if (key.maxConcurrent !== undefined) this.explicitKeyMax.set(key.name, key.maxConcurrent);
     else this.explicitKeyMax.delete(key.name);
