@@ -72,7 +72,26 @@ export interface StreamPlan {
   malformedFrame: string;
 }
 
-/** Streams `frames` paced by `chunkDelayMs` on the clock, applying a mid-stream fault if planned. */
+/**
+ * Resolves once the socket has room again (`'drain'`), or the client is gone. A real provider's
+ * server waits for a slow reader too, so a gateway that stops reading sees its upstream pause.
+ */
+function drained(x: Exchange): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      x.res.off('drain', done);
+      x.res.off('close', done);
+      resolve();
+    };
+    x.res.on('drain', done);
+    x.res.on('close', done);
+  });
+}
+
+/**
+ * Streams `frames` paced by `chunkDelayMs` on the clock, applying a mid-stream fault if planned.
+ * Honours backpressure: no frame is written while the socket buffer is full.
+ */
 export async function sendStream(x: Exchange, headers: Record<string, string>, frames: string[], plan: StreamPlan): Promise<void> {
   if (x.clientGone || x.res.destroyed) return;
   x.res.writeHead(200, headers);
@@ -96,7 +115,7 @@ export async function sendStream(x: Exchange, headers: Record<string, string>, f
       x.res.end(frames[i]!.slice(0, Math.ceil(frames[i]!.length / 2)));
       return;
     }
-    x.res.write(frames[i]!);
+    if (!x.res.write(frames[i]!)) await drained(x);
   }
   if (plan.afterChunks >= frames.length && plan.fault === 'stream-hang') return;
   if (plan.afterChunks >= frames.length && plan.fault === 'stream-reset') return writeThenDestroy(x, '');

@@ -417,9 +417,14 @@ export class Dispatcher {
       for await (const piece of res.body) {
         if (entry.settled) break;
         this.attemptTimeouts.cancel(entry.attemptTimer);
-        entry.attemptTimer = this.attemptTimeouts.add(entry, this.cfg.timeoutMs);
         sse.feed(piece);
         if (failure !== null || parser.done) break;
+        // Backpressure: a caller this far behind pauses the upstream read (the socket fills, the
+        // provider waits). No idle timer meanwhile: a slow caller is not a hung provider, and the
+        // gateway's write timeout cuts a stalled client (leaving the loop aborts this attempt).
+        if (x.stream!.full) await x.stream!.whenDrained();
+        if (entry.settled) break;
+        entry.attemptTimer = this.attemptTimeouts.add(entry, this.cfg.timeoutMs);
       }
     } catch (error) {
       failure ??= error;
