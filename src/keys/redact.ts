@@ -109,7 +109,8 @@ export function forgetOrigin(url: string): void {
  * so neither credentials nor the layout of the internal network leave the gateway.
  */
 export function publicText(text: string): string {
-  return redact(text)
+  // The credentials go first, whole: a client needs no `[redacted]@` either.
+  return redact(text.replace(URL_CREDENTIALS, '$1'))
     .replace(ANY_URL, (url) => {
       const origin = originOf(url);
       return origin !== null ? origins.get(origin)?.label ?? 'the upstream' : 'the upstream';
