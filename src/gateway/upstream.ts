@@ -1,6 +1,8 @@
 import { loadKeys, type Env } from '../keys/env.js';
 import { createRouter, type Router, type RouterOptions } from '../router/index.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
+import { validateSimConfig } from '../sim/validate.js';
+import { invalid } from '../options.js';
 import { PROVIDERS, type KeyConfig, type Logger, type Provider } from '../types.js';
 import type { GatewaySettings } from './config.js';
 
@@ -57,6 +59,8 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
 
   if (reason) {
     const { seed, ...config } = options.simConfig ?? {};
+    if (seed !== undefined && !Number.isInteger(seed)) throw invalid('startGateway', 'simConfig.seed', 'an integer', seed);
+    validateSimConfig(config, 'startGateway: simConfig');
     const simulator = await startSimulator({ seed, ...config });
     try {
       const providers: RouterOptions['providers'] = {};

@@ -13,6 +13,7 @@ import { createHandler } from './handler.js';
 import { mulberry32 } from './random.js';
 import { listen } from './server.js';
 import { StatsRecorder } from './stats.js';
+import { validateSimConfig } from './validate.js';
 import type { SimConfig, SimStats, SimulatorOptions } from './types.js';
 
 export type {
@@ -59,6 +60,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     quotas: new Map(),
     random: mulberry32(seed),
   };
+  validateSimConfig(config, 'startSimulator');
   state.config.apply(config);
   let stopping = false;
   const handler = createHandler(state, [openaiFormat, anthropicFormat, groqFormat, geminiFormat], () => stopping);
@@ -95,6 +97,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       state.stats.reset();
     },
     configure(partial) {
+      validateSimConfig(partial, 'sim.configure');
       if (state.config.apply(partial)) state.limiters.clear();
     },
     waitForRequests: (n, timeoutMs = 5000) =>
