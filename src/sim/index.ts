@@ -14,6 +14,7 @@ import { mulberry32 } from './random.js';
 import { listen } from './server.js';
 import { StatsRecorder } from './stats.js';
 import { validateSimConfig } from './validate.js';
+import { waitsOnClock } from './respond.js';
 import type { SimConfig, SimStats, SimulatorOptions } from './types.js';
 
 export type {
@@ -37,6 +38,12 @@ export interface Simulator {
   waitForRequests(n: number, timeoutMs?: number): Promise<SimStats>;
   /** Resolves once `predicate(stats)` holds, re-checked on every change; rejects after `timeoutMs` of real time. */
   waitFor(predicate: (stats: SimStats) => boolean, timeoutMs?: number): Promise<SimStats>;
+  /**
+   * The requests being answered (`open`), and those of them that cannot progress until the clock
+   * moves — a latency or chunk delay pending — or ever, a hang fault (`waitingOnClock`). A test on
+   * a simulated clock may move time only when the two are equal: never while an answer is on its way.
+   */
+  activity(): { open: number; waitingOnClock: number };
   /** Closes the server and destroys every open socket, hung ones included. Idempotent. */
   stop(): Promise<void>;
 }
@@ -59,6 +66,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limiters: new Map(),
     quotas: new Map(),
     random: mulberry32(seed),
+    open: new Set(),
   };
   validateSimConfig(config, 'startSimulator');
   state.config.apply(config);
@@ -104,6 +112,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       waitUntil(() => state.stats.arrived() >= n, timeoutMs, () => `${n} requests (${state.stats.arrived()} arrived)`),
     waitFor: (predicate, timeoutMs = 5000) =>
       waitUntil(() => predicate(state.stats.snapshot()), timeoutMs, () => 'the condition to hold'),
+    activity() {
+      let waiting = 0;
+      for (const x of state.open) if (waitsOnClock(x)) waiting++;
+      return { open: state.open.size, waitingOnClock: waiting };
+    },
     async stop() {
       stopping = true;
       await server.close();

@@ -19,6 +19,13 @@ export interface Exchange {
   clientGone: boolean;
   streaming: boolean;
   sleeps: Set<PendingSleep>;
+  /** A hang fault: the answer never comes (until the client gives up). */
+  hung?: boolean;
+}
+
+/** True when the exchange cannot progress until the clock moves (a pending sleep) or ever (a hang). */
+export function waitsOnClock(x: Exchange): boolean {
+  return x.hung === true || x.sleeps.size > 0;
 }
 
 /** Waits `ms` on the injected clock; resolves early if the exchange is cancelled. */
@@ -104,7 +111,10 @@ export async function sendStream(x: Exchange, headers: Record<string, string>, f
     if (i > 0) await sleep(x, plan.chunkDelayMs);
     if (x.clientGone || x.res.destroyed) return;
     if (i === plan.afterChunks) {
-      if (plan.fault === 'stream-hang') return;
+      if (plan.fault === 'stream-hang') {
+        x.hung = true;
+        return;
+      }
       if (plan.fault === 'stream-reset') return writeThenDestroy(x, frames[i]!.slice(0, Math.ceil(frames[i]!.length / 2)));
       if (plan.fault === 'stream-malformed') {
         x.res.end(plan.malformedFrame);
@@ -117,7 +127,10 @@ export async function sendStream(x: Exchange, headers: Record<string, string>, f
     }
     if (!x.res.write(frames[i]!)) await drained(x);
   }
-  if (plan.afterChunks >= frames.length && plan.fault === 'stream-hang') return;
+  if (plan.afterChunks >= frames.length && plan.fault === 'stream-hang') {
+    x.hung = true;
+    return;
+  }
   if (plan.afterChunks >= frames.length && plan.fault === 'stream-reset') return writeThenDestroy(x, '');
   x.res.end();
   x.stats.stream(x.scope, 'completed');

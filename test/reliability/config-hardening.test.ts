@@ -39,6 +39,9 @@ async function rejected(p: Promise<unknown>): Promise<{ code?: string; field?: s
   throw new Error('expected a rejection');
 }
 
+type ErrorAnswer = { error: { code: string; param: string | null; message: string } };
+const errorOf = async (res: Response): Promise<ErrorAnswer['error']> => ((await res.json()) as ErrorAnswer).error;
+
 const post = (g: Gateway, path: string, body: unknown) =>
   fetch(`${g.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -49,7 +52,7 @@ describe('model names cannot escape the Gemini path (finding 6)', () => {
       const g = await simGateway();
       const res = await post(g, '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] });
       expect(res.status).toBe(400);
-      expect((await res.json()).error.code).toBe('SB_CONFIG');
+      expect((await errorOf(res)).code).toBe('SB_CONFIG');
       expect(g.simulator!.stats().providers.gemini.requests).toBe(0);
     },
   );
@@ -101,16 +104,16 @@ describe('the simulator configuration is validated like the options (finding 8)'
     const g = await simGateway();
     const res = await post(g, '/sim/configure', config);
     expect(res.status).toBe(400);
-    const body = await res.json();
-    expect(body.error.code).toBe('SB_CONFIG');
-    expect(body.error.param).toBe(field);
+    const error = await errorOf(res);
+    expect(error.code).toBe('SB_CONFIG');
+    expect(error.param).toBe(field);
   });
 
   it('names an unknown knob with a "did you mean"', async () => {
     const g = await simGateway();
     const res = await post(g, '/sim/configure', { defaults: { latncyMs: 5 } });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain('did you mean `defaults.latencyMs`?');
+    expect((await errorOf(res)).message).toContain('did you mean `defaults.latencyMs`?');
     expect((await post(g, '/sim/configure', { defualts: {} })).status).toBe(400);
   });
 
