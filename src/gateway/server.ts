@@ -82,7 +82,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const clock = options.clock ?? systemClock;
   const upstream = await buildUpstream({
     router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,
-    providers: config?.providers, fallbacks: config?.fallbacks, env, logger,
+    providers: config?.providers, fallbacks: config?.fallbacks, env, logger, clock: options.clock,
   });
   const { router, simulator } = upstream;
   let inspector: Inspector | null = null;

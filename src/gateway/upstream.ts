@@ -3,7 +3,7 @@ import { createRouter, type Router, type RouterOptions } from '../router/index.j
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { validateSimConfig } from '../sim/validate.js';
 import { invalid } from '../options.js';
-import { PROVIDERS, type KeyConfig, type Logger, type Provider } from '../types.js';
+import { PROVIDERS, type Clock, type KeyConfig, type Logger, type Provider } from '../types.js';
 import type { GatewaySettings } from './config.js';
 
 /** Keys per provider in simulator mode: two, so key failover and round-robin are visible. */
@@ -31,6 +31,8 @@ export interface UpstreamOptions {
   fallbacks?: Record<string, string[]>;
   env: Env;
   logger?: Logger;
+  /** The clock the router and the embedded simulator run on (tests); default real time. */
+  clock?: Clock;
 }
 
 /** The simulator's fake keys: `sim-openai-key-1`, `sim-openai-key-2` … (name and value alike). */
@@ -61,11 +63,11 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
     const { seed, ...config } = options.simConfig ?? {};
     if (seed !== undefined && !Number.isInteger(seed)) throw invalid('startGateway', 'simConfig.seed', 'an integer', seed);
     validateSimConfig(config, 'startGateway: simConfig');
-    const simulator = await startSimulator({ seed, ...config });
+    const simulator = await startSimulator({ seed, ...config, ...(options.clock ? { clock: options.clock } : {}) });
     try {
       const providers: RouterOptions['providers'] = {};
       for (const p of PROVIDERS) providers[p] = { ...configured?.[p], baseUrl: simulator.urls[p], keys: simulatorKeys(p) };
-      const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env });
+      const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
       return { router, ownsRouter: true, simulator, simulatorReason: reason, providers: [...PROVIDERS], secrets: [] };
     } catch (error) {
       await simulator.stop();
@@ -85,6 +87,6 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
     providers[p] = { ...configured?.[p], keys };
     for (const k of keys) secrets.push(k.secret);
   }
-  const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env });
+  const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
   return { router, ownsRouter: true, simulator: null, simulatorReason: null, providers: Object.keys(providers) as Provider[], secrets };
 }
