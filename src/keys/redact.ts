@@ -59,7 +59,16 @@ export function redact(text: string): string {
  */
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);
-  if (value instanceof Error) return redact(String(value));
+  if (value instanceof Error) {
+    // An error stays an error (loggers read `.message`, `.stack`); a copy only when it held a secret.
+    const message = redact(value.message);
+    const stack = value.stack === undefined ? undefined : redact(value.stack);
+    if (message === value.message && stack === value.stack) return value;
+    const copy = new Error(message);
+    copy.name = value.name;
+    copy.stack = stack;
+    return copy;
+  }
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= 4) return '[…]';
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
