@@ -32,7 +32,7 @@ export interface Simulator {
   stats(): SimStats;
   /** Zeroes the stats, empties the fault scripts, refills every bucket and daily quota, reseeds; keeps the configuration. */
   reset(): void;
-  /** Merges a partial configuration (see `SimConfig`); throws a TypeError on an unknown script step. */
+  /** Merges a partial configuration (see `SimConfig`); throws `SB_CONFIG` (`ConfigError`) on an unknown or out-of-bounds knob or step. */
   configure(partial: SimConfig): void;
   /** Resolves once `n` requests have arrived since the last reset; rejects after `timeoutMs` (default 5000) of real time. */
   waitForRequests(n: number, timeoutMs?: number): Promise<SimStats>;
