@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestClock } from '../../src/clock.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
+import { frame, SseClient, STALLED_CLIENT_MS } from '../../src/inspector/sse.js';
 import { waitUntil } from '../support/gateway.js';
 
 setFlagsFromString('--expose-gc');
@@ -148,3 +149,54 @@ describe('streams with clients that never read', () => {
     expect(gateway.router.state().openai!.keys[0]!.inFlight).toBe(0);
   });
 });
+
+describe('an /inspect event stream whose client never reads', () => {
+  it('is cut off once nothing has been read for the stall timeout, with its queue bounded meanwhile', async () => {
+    let now = 0;
+    let client: SseClient | null = null;
+    let response: ServerResponse | null = null;
+    let closed = false;
+    const server = createServer((_req, res) => {
+      response = res;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.on('close', () => (closed = true));
+      client = new SseClient(res, () => now, STALLED_CLIENT_MS);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = await stalledSocket((server.address() as { port: number }).port);
+    try {
+      await waitUntil(() => client !== null, 5_000, 'the stream to open');
+      const c = client as unknown as SseClient;
+      // Summaries of 64 KB each until the socket is full and the client is waiting on it.
+      const big = frame('state', { pad: 'x'.repeat(64 * 1024) });
+      for (let i = 0; i < 10_000 && !(response as unknown as ServerResponse).writableNeedDrain; i++) {
+        c.summary(() => big, `s${i}`);
+        c.pump();
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      for (let i = 0; i < 1_000; i++) c.transition(frame('t', { i }));
+      c.heartbeat();
+      expect(closed).toBe(false);
+      now += STALLED_CLIENT_MS;
+      c.heartbeat();
+      await waitUntil(() => closed, 5_000, 'the stalled stream to close');
+      expect(c.closed).toBe(true);
+    } finally {
+      socket.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+function stalledSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.pause();
+      socket.write(`GET /inspect/events HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n\r\n`);
+      resolve(socket);
+    });
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  });
+}
