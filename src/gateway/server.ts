@@ -7,6 +7,7 @@ import { AbortedError, ConfigError, ShutdownError, SwitchboardError } from '../e
 import { readEnv } from '../keys/env.js';
 import { forgetSecret, registerSecret } from '../keys/redact.js';
 import { TokenAuth, isLoopback } from './auth.js';
+import { hasUnreadBody, resolveToken, stopReading } from './refuse.js';
 import { loadConfigFile, resolveConfig, validateGatewayOptions, validateSettings, type GatewaySettings } from './config.js';
 import { priorityOf, requestIdOf, type RequestContext } from './context.js';
 import { describeError, errorBody, HttpError, writeError } from './errors.js';
@@ -127,6 +128,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       if (closing) throw new ShutdownError('the gateway is shutting down');
       const url = requestUrl(req.url);
       const route = url && findRoute(routes, url.pathname);
+      if (route) label = route.pattern;
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       // Authenticated before routing: without the token, a 404 or a 405 would list the routes.
       if (auth && !route?.open) {
@@ -142,7 +144,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         auth.check(req);
       }
       if (!url || !route) throw new HttpError(404, 'SB_NOT_FOUND', `no route for ${req.method} ${url?.pathname ?? req.url}`);
-      label = route.pattern;
       const handler = route.methods[method as 'GET' | 'POST'];
       if (!handler) {
         const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
@@ -259,45 +260,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     inspector: inspector !== null,
     close,
   };
-}
-
-/**
- * The token: `--token` / `token`, else `SWITCHBOARD_TOKEN`, trimmed. A set but empty (or
- * whitespace-only) value is refused: no `Authorization` header could ever match it, yet it would
- * count as "a token is set" and let a non-loopback bind through.
- */
-function resolveToken(option: string | undefined, fromEnv: string | undefined): string | undefined {
-  const raw = option ?? fromEnv;
-  if (raw === undefined) return undefined;
-  const token = raw.trim();
-  if (token === '') {
-    throw new ConfigError(`startGateway: the token (${option !== undefined ? '`token`' : 'SWITCHBOARD_TOKEN'}) is empty or only whitespace; set a real one or unset it`, 'token');
-  }
-  return token;
-}
-
-/** Whether the request announced a body the handler has not read (an early 401 or 403). */
-function hasUnreadBody(req: IncomingMessage): boolean {
-  if (req.readableEnded || req.complete) return false;
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/**
- * The answer goes out with `connection: close`, and the rest of the request body is never read:
- * Node would otherwise drain it to keep the connection alive — a 1 GB upload against a 401 would
- * be read to its end. Once the answer is flushed the socket is closed.
- */
-function stopReading(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader('connection', 'close');
-  res.once('finish', () => {
-    req.pause();
-    const socket = req.socket;
-    socket.pause();
-    // The client has the answer in its buffer; the half-close lets it read it before the end.
-    socket.end();
-    socket.setTimeout(1_000, () => socket.destroy());
-  });
 }
 
 /** The request target as a URL; null for anything but an origin-form path (`*`, absolute URIs). */
