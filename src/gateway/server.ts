@@ -11,6 +11,7 @@ import { hasUnreadBody, resolveToken, stopReading } from './refuse.js';
 import { loadConfigFile, resolveConfig, validateGatewayOptions, validateSettings, type GatewaySettings } from './config.js';
 import { priorityOf, requestIdOf, type RequestContext } from './context.js';
 import { describeError, errorBody, HttpError, writeError } from './errors.js';
+import { writeAnthropicError } from './routes/anthropic-errors.js';
 import { loadInspectorFactory, type Inspector } from './inspector.js';
 import { HostCheck } from './host-check.js';
 import { gatewayRequestCounter } from './metrics.js';
@@ -167,7 +168,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       if (closing) res.setHeader('connection', 'close');
       if (error instanceof HttpError && error.closeConnection) stopReading(req, res);
       else if ((d.status === 401 || d.status === 403) && hasUnreadBody(req)) stopReading(req, res);
-      writeError(res, error, upstream.secrets);
+      // Anthropic's clients parse Anthropic's error shape, whatever refused them (token, Host, method).
+      if (req.url?.startsWith('/v1/messages')) writeAnthropicError(res, error, upstream.secrets);
+      else writeError(res, error, upstream.secrets);
     }
   };
 
