@@ -89,7 +89,7 @@ program
 
 program
   .command('machines')
-  .description('the statecharts, for visualization offline (--format mermaid|json)')
+  .description('the statecharts, for visualization offline (--format mermaid|json, --machine NAME; see machines --help)')
   .helpOption(false)
   .allowUnknownOption()
   .argument('[args...]')
