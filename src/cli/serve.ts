@@ -21,6 +21,9 @@ export interface ServeCommandOptions {
   bodyTimeout?: number;
   keepAliveTimeout?: number;
   drainTimeout?: number;
+  writeTimeout?: number;
+  /** Host names accepted in `Host` / `Origin` besides loopback and the bound address. */
+  allowedHost?: string[];
   /** Share keys, budgets and breakers with the other gateways on this Redis (`redis://…`). */
   redis?: string;
   /** `--workers N`: handled by the primary (src/cli/workers.ts); a worker runs one gateway. */
@@ -122,7 +125,8 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
       host: options.host,
       port: options.port,
       sim: options.sim ? true : undefined,
-      token: options.token || undefined,
+      // Passed as given: a set but empty or whitespace-only token is refused, not ignored.
+      token: options.token,
       simConfig: options.simConfig !== undefined ? parseSimConfig(options.simConfig) : undefined,
       bodyLimitBytes: options.bodyLimit,
       headersTimeoutMs: options.headersTimeout,
@@ -130,6 +134,8 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
       bodyTimeoutMs: options.bodyTimeout,
       keepAliveTimeoutMs: options.keepAliveTimeout,
       drainTimeoutMs: options.drainTimeout,
+      writeTimeoutMs: options.writeTimeout,
+      allowedHosts: options.allowedHost,
       redis: options.redis || undefined,
       ...(worker ? { simulatorUrls: workerSimulatorUrls() } : {}),
       logger: CLI_LOGGER,

@@ -21,6 +21,8 @@ export interface RequestContext {
   clock: Clock;
   logger: Logger | undefined;
   body: BodyLimits;
+  /** How long a streaming answer may wait for the client to read before it is cut off (ms). */
+  writeTimeoutMs: number;
   /** Known secrets, scrubbed from error messages. */
   secrets: readonly string[];
 }

@@ -1,7 +1,9 @@
 import { loadKeys, type Env } from '../keys/env.js';
 import { createRouter, type Router, type RouterOptions } from '../router/index.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
-import { PROVIDERS, type KeyConfig, type Logger, type Provider } from '../types.js';
+import { validateSimConfig } from '../sim/validate.js';
+import { invalid } from '../options.js';
+import { PROVIDERS, type Clock, type KeyConfig, type Logger, type Provider } from '../types.js';
 import { keysFromEnv, type GatewaySettings, type ResolvedConfig } from './config.js';
 
 /** Keys per provider in simulator mode: two, so key failover and round-robin are visible. */
@@ -29,6 +31,8 @@ export interface UpstreamOptions {
   config?: ResolvedConfig;
   env: Env;
   logger?: Logger;
+  /** The clock the router and the embedded simulator run on (tests); default real time. */
+  clock?: Clock;
   /** Shares every provider through this Redis (a provider's own `shared` wins). */
   redis?: string;
   /** A simulator already running elsewhere (the `--workers` primary's): used instead of starting one. */
@@ -70,13 +74,15 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
 
   if (reason) {
     const { seed, ...config } = options.simConfig ?? {};
+    if (seed !== undefined && !Number.isInteger(seed)) throw invalid('startGateway', 'simConfig.seed', 'an integer', seed);
+    validateSimConfig(config, 'startGateway: simConfig');
     const external = options.simulatorUrls;
-    const simulator = external ? null : await startSimulator({ seed, ...config });
+    const simulator = external ? null : await startSimulator({ seed, ...config, ...(options.clock ? { clock: options.clock } : {}) });
     const urls = external ?? simulator!.urls;
     try {
       const providers: RouterOptions['providers'] = {};
       for (const p of PROVIDERS) providers[p] = withShared({ ...(configured?.[p] as object), baseUrl: urls[p], keys: simulatorKeys(p) }, options.redis);
-      const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env });
+      const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
       return { router, ownsRouter: true, simulator, simulatorReason: reason, providers: [...PROVIDERS], secrets: [] };
     } catch (error) {
       await simulator?.stop();
@@ -96,7 +102,7 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
     providers[p] = withShared({ ...(configured?.[p] as object), keys }, options.redis);
     for (const k of keys) secrets.push(k.secret);
   }
-  const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env });
+  const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
   return { router, ownsRouter: true, simulator: null, simulatorReason: null, providers: Object.keys(providers) as Provider[], secrets };
 }
 

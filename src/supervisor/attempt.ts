@@ -13,6 +13,9 @@ import { settleError } from './settlement.js';
 
 export const ATTEMPT_TIMEOUT = new Error('attempt timeout');
 
+/** Read after an await: the request may have settled meanwhile (TypeScript's narrowing cannot know). */
+const isSettled = (entry: Entry): boolean => entry.phase === 'settled';
+
 /**
  * The attempt handler (undici's dispatcher → handler split): one HTTP attempt of an entry on a
  * key that was picked and reserved, plain or streamed; its answer goes to the outcome handlers.
@@ -36,7 +39,9 @@ export function sendAttempt(d: Dispatcher, entry: Entry, key: KeyRuntime, secret
     return settleError(d, entry, bad);
   }
   const ctl = new AttemptSignal();
-  const attempt: Attempt = { key, ctl, timer: null, timedOut: false, probe, lease };
+  const parentSpan = entry.kind === 'batch' ? entry.slices[0]?.member.span : entry.span;
+  const span = parentSpan ? parentSpan.attempt(key.name, entry.attempts) : null;
+  const attempt: Attempt = { key, ctl, timer: null, timedOut: false, probe, lease, span };
   entry.attempt = attempt;
   attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs);
   if (d.host.emitter.has('request.dispatched')) d.host.emitter.emit('request.dispatched', { requestId: entry.requestId, keyName: key.name, attempt: entry.attempts });
@@ -76,8 +81,12 @@ export function onAttemptTimeout(entry: Entry): void {
  * Ends the attempt: frees the key's place (the shared lease is settled with `usedTokens`). False
  * when the entry no longer waits for this attempt (it settled, or moved on to another).
  */
-function endAttempt(d: Dispatcher, entry: Entry, attempt: Attempt, usedTokens: number): boolean {
+function endAttempt(d: Dispatcher, entry: Entry, attempt: Attempt, usedTokens: number, status: number | null): boolean {
   d.pool.release(attempt.key, entry.tokens);
+  if (attempt.span !== null) {
+    attempt.span.end(status, status === null ? (attempt.timedOut ? 'attempt timeout' : 'no answer') : undefined);
+    attempt.span = null;
+  }
   if (attempt.lease !== null) d.pool.shared?.settle(attempt.lease, usedTokens);
   d.attemptTimeouts.cancel(attempt.timer);
   attempt.timer = null;
@@ -89,7 +98,7 @@ function endAttempt(d: Dispatcher, entry: Entry, attempt: Attempt, usedTokens: n
 function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpResponse): void {
   const key = attempt.key;
   const now = d.host.clock.now();
-  const mine = endAttempt(d, entry, attempt, entry.tokens);
+  const mine = endAttempt(d, entry, attempt, entry.tokens, res.status);
   const budget = d.host.adapter.rateLimit(res.headers, now);
   d.pool.readBudget(key, budget);
   if (budget) coolIfSpent(d, key, now);
@@ -109,7 +118,7 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
 
 function onNoAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, error: unknown): void {
   const timedOut = attempt.timedOut && attempt.ctl.signal.reason === ATTEMPT_TIMEOUT;
-  if (!endAttempt(d, entry, attempt, 0) || entry.phase === 'settled') return abandoned(d, attempt);
+  if (!endAttempt(d, entry, attempt, 0, null) || entry.phase === 'settled') return abandoned(d, attempt);
   onFailure(d, entry, attempt, classifyThrown(error, timedOut));
 }
 
@@ -125,7 +134,6 @@ function abandoned(d: Dispatcher, attempt: Attempt): void {
  * the first chunk reached the caller is retried like any failed attempt, after it the request ends
  * with `SB_STREAM_INTERRUPTED` and the partial text. The attempt timeout is an idle timeout here:
  * re-armed on every piece of the body, so a hung stream is caught and a long one is not cut.
- * (Backpressure, when added, awaits the caller's side between two pieces of the loop below.)
  */
 async function runStream(d: Dispatcher, entry: StreamEntry, attempt: Attempt, request: HttpRequest): Promise<void> {
   const transport = d.host.transport as StreamingTransport;
@@ -167,9 +175,17 @@ async function runStream(d: Dispatcher, entry: StreamEntry, attempt: Attempt, re
     for await (const piece of res.body) {
       if (entry.phase === 'settled') break;
       d.attemptTimeouts.cancel(attempt.timer);
-      attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs);
+      attempt.timer = null;
       sse.feed(piece);
       if (failure !== null || parser.done) break;
+      // Backpressure: a caller this far behind pauses the upstream read (the socket fills, the
+      // provider waits). No idle timer meanwhile: a slow caller is not a hung provider, and the
+      // gateway's write timeout cuts a stalled client (leaving the loop aborts this attempt).
+      if (entry.stream.full) {
+        await entry.stream.whenDrained();
+        if (isSettled(entry)) break;
+      }
+      attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs);
     }
   } catch (error) {
     failure ??= error;
@@ -177,12 +193,12 @@ async function runStream(d: Dispatcher, entry: StreamEntry, attempt: Attempt, re
   if (failure === null && !parser.done && entry.phase !== 'settled') failure = new BadResponseError('the stream ended before its end marker', res.status);
   if (entry.phase === 'settled' || failure === null) {
     const used = entry.streamUsage ? entry.streamUsage.inputTokens + entry.streamUsage.outputTokens : entry.tokens;
-    if (!endAttempt(d, entry, attempt, used) || entry.phase === 'settled') return abandoned(d, attempt);
+    if (!endAttempt(d, entry, attempt, used, res.status) || entry.phase === 'settled') return abandoned(d, attempt);
     return onSuccess(d, entry, attempt, { text: entry.partial, usage: entry.streamUsage });
   }
   if (!entry.delivered) return onNoAnswer(d, entry, attempt, failure);
   const timedOut = attempt.timedOut && attempt.ctl.signal.reason === ATTEMPT_TIMEOUT;
-  if (!endAttempt(d, entry, attempt, entry.tokens)) return;
+  if (!endAttempt(d, entry, attempt, entry.tokens, null)) return;
   const classified = classifyThrown(failure, timedOut);
   if (d.host.metrics.enabled) d.host.metrics.attemptFinished(attempt.key.name, 'failed');
   d.gate.failed(attempt.probe, classified.breakerFailure, classified.breakerFailure ? classified.error : null);

@@ -68,6 +68,7 @@ export class Dispatcher {
     return new Promise((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
+      if (this.host.tracer !== null && entry.kind !== 'batch') entry.span = this.host.tracer.start({ requestId: entry.requestId, model: entry.model, priority: LEVEL_NAMES[entry.level]!, kind: entry.kind });
       const refusal = this.lifecycle !== 'running' ? new ShutdownError() : signal?.aborted ? new AbortedError(signal.reason) : this.gate.refusal() ?? (this.pool.anyUsable() ? null : new NoKeysError());
       if (refusal) return settleRefused(this, entry, refusal);
       if (this.active.size === 0) this.keepAlive.hold();

@@ -5,6 +5,7 @@ import type { TimeoutNode } from '../queue/timeouts.js';
 import type { AttemptSignal } from '../transport/attempt-signal.js';
 import type { ChatRequest, PriorityName, RichChatRequest, Usage } from '../types.js';
 import type { ChunkStream } from './chunk-stream.js';
+import type { AttemptSpan, RequestSpan } from '../tracing/otel.js';
 
 export const LEVEL_NAMES: readonly PriorityName[] = ['high', 'normal', 'low'];
 
@@ -24,6 +25,8 @@ export interface Attempt {
   probe: boolean;
   /** The shared budget's lease (see `SharedBudget`), or null. */
   lease: unknown;
+  /** Its OpenTelemetry span, when tracing records. */
+  span: AttemptSpan | null;
 }
 
 interface Base {
@@ -51,6 +54,8 @@ interface Base {
   lastError: Error | null;
   /** Its retry actor, from the first retryable failure until it settles. */
   retry: { ref: ActorRefFrom<typeof retryMachine>; id: string } | null;
+  /** Its OpenTelemetry span (`switchboard.request`), when an SDK is registered. */
+  span: RequestSpan | null;
 }
 
 export interface ChatEntry extends Base {
@@ -108,7 +113,7 @@ export type Entry = ChatEntry | StreamEntry | EmbedEntry | MemberEntry | BatchEn
 function base(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number): Base {
   return {
     requestId, model, level, rank: 0, seq: 0, queued: false, phase: 'new', tokens: 0, createdAt: now, dispatchedAt: -1, timeoutMs,
-    deadline: null, signal: null, resolve: noop, reject: noop, attempts: 0, attempt: null, lastKeyName: null, lastError: null, retry: null,
+    deadline: null, signal: null, resolve: noop, reject: noop, attempts: 0, attempt: null, lastKeyName: null, lastError: null, retry: null, span: null,
   };
 }
 
@@ -117,7 +122,7 @@ export function chatEntry(requestId: string, model: string, level: 0 | 1 | 2, no
   return {
     kind: 'chat', chat, requestId, model, level, rank: 0, seq: 0, queued: false, phase: 'new', tokens: estimateTokens(chat), createdAt: now,
     dispatchedAt: -1, timeoutMs, deadline: null, signal: null, resolve: noop, reject: noop, attempts: 0, attempt: null, lastKeyName: null,
-    lastError: null, retry: null,
+    lastError: null, retry: null, span: null,
   };
 }
 

@@ -5,6 +5,7 @@ import type { MetricsRecorder } from '../metrics/types.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Clock, Logger } from '../types.js';
+import type { RequestTracer } from '../tracing/otel.js';
 import type { Emitter } from './emitter.js';
 import type { Entry } from './entry.js';
 
@@ -19,6 +20,8 @@ export interface DispatcherHost {
   readonly metrics: MetricsRecorder;
   logger: Logger | undefined;
   realClock: boolean;
+  /** Spans per request and per attempt; null when `@opentelemetry/api` is not installed. */
+  tracer: RequestTracer | null;
   secret(name: string): string | undefined;
   spawnRetry(entry: Entry, onStart: (sleptMs: number) => void): { ref: ActorRefFrom<typeof retryMachine>; id: string };
   stopRetry(id: string): void;

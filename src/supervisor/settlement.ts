@@ -15,6 +15,7 @@ export function settleOk(d: Dispatcher, entry: Entry, value: unknown, inputToken
   if (entry.phase === 'settled') return;
   release(d, entry);
   record(d, entry, OK, inputTokens, outputTokens);
+  entry.span?.end(OK, entry.attempts, entry.lastKeyName);
   if (d.host.emitter.has('request.settled')) emitSettled(d, entry, OK);
   entry.resolve(value);
   afterSettle(d);
@@ -34,6 +35,7 @@ export function settleError(d: Dispatcher, entry: Entry, error: Error): void {
   release(d, entry);
   const code = (error as SwitchboardError).code ?? 'SB_PROVIDER';
   record(d, entry, code, 0, 0);
+  entry.span?.end(code, entry.attempts, entry.lastKeyName);
   if (d.host.emitter.has('request.settled')) emitSettled(d, entry, code);
   entry.reject(error);
   afterSettle(d);
@@ -43,6 +45,7 @@ export function settleError(d: Dispatcher, entry: Entry, error: Error): void {
 export function settleRefused(d: Dispatcher, entry: Entry, error: SwitchboardError): void {
   entry.phase = 'settled';
   record(d, entry, error.code, 0, 0);
+  entry.span?.end(error.code, entry.attempts, entry.lastKeyName);
   if (d.host.emitter.has('request.settled')) emitSettled(d, entry, error.code);
   entry.reject(error);
 }
