@@ -61,7 +61,8 @@ export class SharedBridge implements PoolSeam {
   /** The key pool's seam: a lease on `keyName` for `tokens`, or how long to wait. Never rejects. */
   async acquire(keyName: string, tokens: number, probe: boolean): Promise<PoolGrant> {
     if (probe) {
-      const p = await this.budget.breaker.probe();
+      // Exactly one entry per local probe, whatever happens: the probe's end pops it (probeEnded).
+      const p = await this.budget.breaker.probe().catch(() => ({ ok: true as const, lease: null }));
       this.probes.push(p.ok ? p.lease : null);
       if (!p.ok) {
         // Another instance holds the half-open places (or it opened again): follow it, fail fast.

@@ -190,16 +190,29 @@ return 1
 `;
 
 /**
- * After Redis came back (or lost its data): KEYS = state. ARGV = rpm, tpm, rpd, seed (1|0). With
- * seed (Redis came back without its data), a bucket with no stored level would start full, yet this
- * window's spending is unknown; it starts empty instead.
+ * After Redis came back (or lost its data): KEYS = state. ARGV = rpm, tpm, rpd, seed (1|0),
+ * spentRequests, spentTokens. With seed (Redis came back without its data), a bucket with no
+ * stored level would start full, yet this window's spending is unknown; it starts empty instead.
+ * What this instance spent from its local share while degraded is then charged to every bucket
+ * (the shared ones refilled meanwhile as if nothing had gone out).
  * → {disabled (0|1), coolUntil, exhaustUntil, now} so the instance resynchronises its key actor.
  */
-export const RESYNC = `${NOW}
-local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rT', 'tT', 'dT')
-local names = { {'rL', 'rT', 4, 1}, {'tL', 'tT', 5, 2}, {'dL', 'dT', 6, 3} }
-for _, n in ipairs(names) do
-  if ARGV[4] == '1' and not s[n[3]] and tonumber(ARGV[n[4]]) > 0 then redis.call('HSET', KEYS[1], n[1], '0', n[2], now) end
+export const RESYNC = `${NOW}${BUCKETS}
+local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hrC', 'hrR', 'hrL', 'hrT', 'htC', 'htR', 'htL', 'htT')
+local seed = ARGV[4] == '1'
+local spentR, spentT = tonumber(ARGV[5]) or 0, tonumber(ARGV[6]) or 0
+local function charge(lf, tf, L, T, cap, win, spent)
+  if cap <= 0 then return end
+  local l
+  if L then l = level(L, T, cap, win) elseif seed then l = 0 else l = cap end
+  if L or seed or spent > 0 then redis.call('HSET', KEYS[1], lf, tostring(l - spent), tf, now) end
 end
+charge('rL', 'rT', s[4], s[5], tonumber(ARGV[1]), 60000, spentR)
+charge('tL', 'tT', s[6], s[7], tonumber(ARGV[2]), 60000, spentT)
+charge('dL', 'dT', s[8], s[9], tonumber(ARGV[3]), 86400000, spentR)
+local hr = headerLevel(s[10], s[11], s[12], s[13])
+if hr and spentR > 0 then redis.call('HSET', KEYS[1], 'hrL', tostring(hr.level - spentR), 'hrT', now) end
+local ht = headerLevel(s[14], s[15], s[16], s[17])
+if ht and spentT > 0 then redis.call('HSET', KEYS[1], 'htL', tostring(ht.level - spentT), 'htT', now) end
 return {s[1] and 1 or 0, tonumber(s[2]) or 0, tonumber(s[3]) or 0, now}
 `;

@@ -31,6 +31,9 @@ export class LocalShare {
   private buckets: { r: Bucket | null; t: Bucket | null; d: Bucket | null } = { r: null, t: null, d: null };
   private inFlight = 0;
   private maxConcurrent = 0;
+  /** Requests and tokens granted since the last `takeSpent`: charged to the shared buckets once Redis is back. */
+  private spentRequests = 0;
+  private spentTokens = 0;
 
   constructor(
     private readonly limits: KeyLimits,
@@ -60,11 +63,23 @@ export class LocalShare {
     if (t) t.level -= estTokens;
     if (d) d.level -= 1;
     this.inFlight++;
+    this.spentRequests++;
+    this.spentTokens += estTokens;
     return { ok: true, lease: { id: leaseId, estTokens, local: true } };
+  }
+
+  /** What was spent locally since the last call, and forgets it. */
+  takeSpent(): { requests: number; tokens: number } {
+    const spent = { requests: Math.max(0, this.spentRequests), tokens: Math.max(0, this.spentTokens) };
+    this.spentRequests = 0;
+    this.spentTokens = 0;
+    return spent;
   }
 
   settle(estTokens: number, usedTokens: number, unsent: boolean, now: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    this.spentTokens += usedTokens - estTokens;
+    if (unsent) this.spentRequests--;
     const { r, t } = this.buckets;
     if (t) {
       refill(t, now);

@@ -299,7 +299,8 @@ export class SharedBudget {
         await this.link.run(KEY_SCRIPTS.keyEvent, [e.names.state], [p.state, Math.max(0, p.untilLocal - now), p.reason, this.ep.channel, this.instanceId, e.names.id]);
       }
       const l = e.spec.limits ?? {};
-      const [disabled, coolUntil, exhaustUntil, rnow] = (await this.link.run(KEY_SCRIPTS.resync, [e.names.state], [l.rpm ?? 0, l.tpm ?? 0, l.rpd ?? 0, first ? 0 : 1])) as number[];
+      const spent = e.local.takeSpent();
+      const [disabled, coolUntil, exhaustUntil, rnow] = (await this.link.run(KEY_SCRIPTS.resync, [e.names.state], [l.rpm ?? 0, l.tpm ?? 0, l.rpd ?? 0, first ? 0 : 1, spent.requests, spent.tokens])) as number[];
       if (disabled === 1) this.emit({ type: 'key', keyName, state: 'disabled', waitMs: 0 });
       else if (exhaustUntil! > rnow!) this.emit({ type: 'key', keyName, state: 'exhausted', waitMs: exhaustUntil! - rnow! });
       else if (coolUntil! > rnow!) this.emit({ type: 'key', keyName, state: 'cooling', waitMs: coolUntil! - rnow! });

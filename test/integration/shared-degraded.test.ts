@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SharedBudget } from '../../src/shared/index.js';
 import type { SharedEvent } from '../../src/shared/types.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { inspectClient, nextEvent, sharedInstances } from '../support/shared.js';
@@ -64,6 +65,31 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
     await degraded;
     expect(answers.filter((g) => g.ok)).toHaveLength(2);
     expect(answers.filter((g) => !g.ok)[0]).toMatchObject({ reason: 'concurrency', local: true });
+  });
+
+  it('charges what it spent locally while degraded to the shared bucket once Redis is back', async () => {
+    instances = sharedInstances(redis.url, `d${++ns}`);
+    const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 10 } }];
+    await redis.kill();
+    // Started while Redis is down: alone as far as it knows, its local share is the whole rpm.
+    const a = new SharedBudget({
+      shared: { redis: redis.url, namespace: `d${ns}`, timeoutMs: 1_000 }, provider: 'openai', baseUrl: 'http://127.0.0.1:1/v1', keys,
+      attemptTimeoutMs: 1_000, breaker: { failureThreshold: 3, resetTimeoutMs: 30_000, halfOpenProbes: 1 },
+    }).start();
+    try {
+      const degraded = nextEvent(a, (e) => e.type === 'degraded', 5_000);
+      const grants = await Promise.all(Array.from({ length: 10 }, () => a.acquire('k', 1)));
+      expect(grants.every((g) => g.ok)).toBe(true);
+      await degraded;
+      const restored = nextEvent(a, (e) => e.type === 'restored', 10_000);
+      await redis.restart();
+      await restored;
+      // The ten local grants went out: another instance finds the key's minute spent.
+      const b = await instances.make(keys);
+      expect(await b.acquire('k', 1)).toMatchObject({ ok: false, reason: 'budget' });
+    } finally {
+      await a.stop();
+    }
   });
 
   it('refuses while degraded with failClosed', async () => {
