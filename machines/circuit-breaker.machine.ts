@@ -15,6 +15,8 @@ export interface BreakerContext {
   trips: number;
   probesInFlight: number;
   probesSucceeded: number;
+  /** How long this opening lasts when another instance set it (`breaker.sync`); null: `resetTimeoutMs`. */
+  openForMs: number | null;
 }
 
 export interface BreakerInput {
@@ -33,6 +35,11 @@ export type BreakerEvent =
   | { type: 'probe.failed' }
   | { type: 'probe.released' }
   | { type: 'breaker.force'; state: BreakerTarget }
+  /**
+   * The breaker shared with other instances moved (docs/SCALE-OUT.md): follow it. `waitMs` is how
+   * long it stays open on Redis's clock. Ignored while forced open or disabled (a local override).
+   */
+  | { type: 'breaker.sync'; state: 'open' | 'halfOpen' | 'closed'; waitMs: number; trips?: number }
   | { type: 'config.update'; failureThreshold?: number; resetTimeoutMs?: number; halfOpenProbes?: number };
 
 export const circuitBreakerMachine = setup({
@@ -51,6 +58,9 @@ export const circuitBreakerMachine = setup({
     forcesHalfOpen: ({ event }) => event.type === 'breaker.force' && event.state === 'halfOpen',
     forcesForcedOpen: ({ event }) => event.type === 'breaker.force' && event.state === 'forcedOpen',
     forcesDisabled: ({ event }) => event.type === 'breaker.force' && event.state === 'disabled',
+    syncsOpen: ({ event }) => event.type === 'breaker.sync' && event.state === 'open',
+    syncsHalfOpen: ({ event }) => event.type === 'breaker.sync' && event.state === 'halfOpen',
+    syncsClosed: ({ event }) => event.type === 'breaker.sync' && event.state === 'closed',
   },
   actions: {
     recordFailure: assign({ failureCount: ({ context }) => context.failureCount + 1 }),
@@ -63,6 +73,11 @@ export const circuitBreakerMachine = setup({
       probesInFlight: ({ context }) => Math.max(0, context.probesInFlight - 1),
       probesSucceeded: ({ context }) => context.probesSucceeded + 1,
     }),
+    followOpening: assign(({ context, event }) => {
+      if (event.type !== 'breaker.sync') return {};
+      return { openForMs: Math.max(0, event.waitMs), trips: Math.max(context.trips, event.trips ?? 0) };
+    }),
+    clearOpening: assign({ openForMs: null }),
     applyConfig: assign(({ context, event }) => {
       if (event.type !== 'config.update') return {};
       return {
@@ -73,7 +88,7 @@ export const circuitBreakerMachine = setup({
     }),
   },
   delays: {
-    halfOpenAfter: ({ context }) => context.resetTimeoutMs,
+    halfOpenAfter: ({ context }) => context.openForMs ?? context.resetTimeoutMs,
   },
 }).createMachine({
   id: 'breaker',
@@ -85,6 +100,7 @@ export const circuitBreakerMachine = setup({
     trips: 0,
     probesInFlight: 0,
     probesSucceeded: 0,
+    openForMs: null,
   }),
   initial: 'closed',
   on: {
@@ -106,10 +122,22 @@ export const circuitBreakerMachine = setup({
           { actions: 'recordFailure' },
         ],
         'attempt.succeeded': { actions: 'resetFailures' },
+        'breaker.sync': [
+          { guard: 'syncsOpen', target: 'open', actions: 'followOpening' },
+          { guard: 'syncsHalfOpen', target: 'halfOpen' },
+        ],
       },
     },
     open: {
+      exit: 'clearOpening',
       after: { halfOpenAfter: 'halfOpen' },
+      on: {
+        'breaker.sync': [
+          { guard: 'syncsOpen', target: 'open', reenter: true, actions: 'followOpening' },
+          { guard: 'syncsHalfOpen', target: 'halfOpen' },
+          { guard: 'syncsClosed', target: 'closed' },
+        ],
+      },
     },
     halfOpen: {
       entry: 'resetProbes',
@@ -121,6 +149,10 @@ export const circuitBreakerMachine = setup({
           { actions: 'recordProbeSuccess' },
         ],
         'probe.failed': { target: 'open', actions: ['recordFailure', 'countTrip'] },
+        'breaker.sync': [
+          { guard: 'syncsOpen', target: 'open', actions: 'followOpening' },
+          { guard: 'syncsClosed', target: 'closed' },
+        ],
       },
     },
     forcedOpen: {},

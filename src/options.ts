@@ -1,6 +1,7 @@
 import { ConfigError, scrubSecrets } from './errors.js';
 import type { Clock, Jitter, KeyConfig, Logger, Provider, StrategyFn, StrategyName } from './types.js';
 import type { Transport } from './transport/types.js';
+import type { SharedOptions } from './shared/types.js';
 
 /** Options of `createSupervisor` (DESIGN §2). Times in ms. */
 export interface SupervisorOptions {
@@ -24,6 +25,8 @@ export interface SupervisorOptions {
   transport?: Transport;
   /** Environment to read keys and base URLs from (default: `process.env` over `.env`). */
   env?: Record<string, string | undefined>;
+  /** Keys, budgets and breaker shared with other instances through Redis (docs/SCALE-OUT.md). */
+  shared?: SharedOptions;
 }
 
 export interface ResolvedConfig {
@@ -168,6 +171,15 @@ export const SCHEMA: Record<string, Rule | Record<string, Rule>> = {
   logger: anyObject,
   transport: fn,
   env: anyObject,
+  shared: {
+    redis: {
+      rule: 'a redis:// or rediss:// URL, or a node-redis client',
+      test: (v) => (typeof v === 'string' && /^rediss?:\/\/./.test(v)) || (typeof v === 'object' && v !== null && typeof (v as { sendCommand?: unknown }).sendCommand === 'function'),
+    },
+    namespace: { rule: 'a non-empty string without braces', test: (v) => typeof v === 'string' && v.length > 0 && !/[{}]/.test(v) },
+    timeoutMs: num(0, true),
+    failClosed: bool,
+  },
 };
 
 function describe(v: unknown): string {

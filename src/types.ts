@@ -171,6 +171,8 @@ export interface Report {
   errors: Record<string, number>;
   circuitBreaker: { state: BreakerState; failureCount: number; failureThreshold: number; resetTimeoutMs: number; trips: number };
   batching: { batches: number; batchedRequests: number; avgBatchSize: number; httpCallsSaved: number };
+  /** Budgets shared through Redis (`shared`): the link's mode, instances alive, script round trips (ms). */
+  shared: { mode: 'off' | 'redis' | 'degraded'; instances: number; scriptMsP50: number; scriptMsP99: number };
   details?: {
     queueWaitMs: { min: number; max: number; avg: number; count: number };
     backoffDelaysMs: { min: number; max: number; avg: number; count: number };
@@ -195,6 +197,10 @@ export interface SwitchboardEvents {
   'queue.full': { depth: number; size: number };
   /** A command sent to `board.actor` that was invalid: its type and why, never its payload. */
   'command.rejected': { type: string; reason: string };
+  /** The Redis link of `shared` (docs/SCALE-OUT.md) lost: a local 1/N share is in use. */
+  'shared.degraded': { reason?: string };
+  /** The Redis link is back and resynchronised. */
+  'shared.restored': { reason?: string };
 }
 export type SwitchboardEventType = keyof SwitchboardEvents;
 

@@ -3,12 +3,14 @@
  * The `switchboard` command: `serve` (the gateway), `sim` (the simulator alone), `demo` and
  * `machines`. The only place that loads `.env` into `process.env`.
  */
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
 import { runSimulatorCommand } from '../sim/cli.js';
 import { delegate } from './delegate.js';
 import { runServeCommand } from './serve.js';
 import { packageVersion } from './version.js';
+import { EXIT_WORKERS_WITHOUT_REDIS, runWorkersPrimary, workersRefusal } from './workers.js';
 
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -53,8 +55,19 @@ program
   .addOption(new Option('--drain-timeout <ms>', 'on SIGINT/SIGTERM, how long in-flight requests may finish (default 10000)').argParser(integer('--drain-timeout', 0, MAX_MS)))
   .addOption(new Option('--write-timeout <ms>', 'a streaming client that reads nothing for this long is cut off (default 30000)').argParser(integer('--write-timeout', 1, MAX_MS)))
   .option('--allowed-host <host...>', 'a Host / Origin name to answer besides loopback and the bound address (repeatable)')
+  .addOption(new Option('--redis <url>', "share every provider's keys, budgets and breaker with the other gateways on this Redis (redis://…)").env('SWITCHBOARD_REDIS_URL'))
+  .addOption(new Option('--workers <n>', 'run N gateway processes on one port (node:cluster), sharing through Redis; needs --redis').argParser(integer('--workers', 1, 256)))
   .action(async (opts) => {
     try {
+      const refusal = workersRefusal(opts.workers, opts.redis);
+      if (refusal) {
+        console.error(refusal);
+        process.exit(EXIT_WORKERS_WITHOUT_REDIS);
+      }
+      if (opts.workers > 1 && cluster.isPrimary) {
+        await (await runWorkersPrimary(opts)).closed;
+        process.exit(0);
+      }
       const { closed } = await runServeCommand(opts);
       await closed;
       process.exit(0);

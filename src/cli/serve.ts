@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { startGateway, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { KNOWN_MODELS, reloadConfigFile } from '../gateway/index.js';
 import { readEnv } from '../keys/env.js';
 import type { Logger, Provider } from '../types.js';
+import { workerSimulatorUrls } from './workers.js';
 
 /** `switchboard serve` options, as parsed from flags and `SWITCHBOARD_*` variables. */
 export interface ServeCommandOptions {
@@ -22,6 +24,10 @@ export interface ServeCommandOptions {
   writeTimeout?: number;
   /** Host names accepted in `Host` / `Origin` besides loopback and the bound address. */
   allowedHost?: string[];
+  /** Share keys, budgets and breakers with the other gateways on this Redis (`redis://…`). */
+  redis?: string;
+  /** `--workers N`: handled by the primary (src/cli/workers.ts); a worker runs one gateway. */
+  workers?: number;
   /** Where the lines go; default `console.log`. */
   out?: (line: string) => void;
 }
@@ -83,6 +89,10 @@ export function banner(gateway: Gateway): string[] {
  */
 export async function runServeCommand(options: ServeCommandOptions = {}): Promise<ServeCommand> {
   const out = options.out ?? ((line: string) => console.log(line));
+  // A worker of `--workers N`: the primary prints one banner and orchestrates the stop (SIGTERM
+  // to each worker); a terminal's Ctrl-C reaching the whole process group is the primary's business.
+  const worker = cluster.isWorker;
+  const stopSignals: NodeJS.Signals[] = worker ? ['SIGTERM'] : ['SIGINT', 'SIGTERM'];
   // Listening for the signals before the port opens: a SIGTERM during start-up still ends in a clean stop.
   let gateway: Gateway | null = null;
   let signalled: NodeJS.Signals | null = null;
@@ -97,15 +107,14 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
       if (!gateway) return; // start-up finishes, then stops at once
       out(`${signal}: no new requests; draining the ones in flight (at most ${gateway.drainTimeoutMs} ms)…`);
       gateway.close({ drain: true }).then(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const s of stopSignals) process.off(s, onSignal);
         out('Stopped.');
         resolve();
       }, reject);
     };
   });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of stopSignals) process.on(s, onSignal);
+  if (worker) process.on('SIGINT', () => undefined);
   // Listened for from the start too: a hang-up's default action would kill the process.
   const onHangUp = () => (gateway ? reload(gateway, options.config, out) : out('SIGHUP during start-up: nothing to reload yet.'));
   process.on('SIGHUP', onHangUp);
@@ -127,15 +136,17 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
       drainTimeoutMs: options.drainTimeout,
       writeTimeoutMs: options.writeTimeout,
       allowedHosts: options.allowedHost,
+      redis: options.redis || undefined,
+      ...(worker ? { simulatorUrls: workerSimulatorUrls() } : {}),
       logger: CLI_LOGGER,
     });
   } catch (error) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of stopSignals) process.off(s, onSignal);
     process.off('SIGHUP', onHangUp);
     throw error;
   }
-  for (const line of banner(gateway)) out(line);
+  if (worker) process.send?.({ type: 'banner', lines: banner(gateway) });
+  else for (const line of banner(gateway)) out(line);
   if (signalled) {
     const signal: NodeJS.Signals = signalled;
     signalled = null;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Env } from '../keys/env.js';
-import { invalid, MAX_TIMER_MS } from '../options.js';
+import { invalid, limitsRule, MAX_TIMER_MS } from '../options.js';
 import { validateGroups, type ModelGroups } from '../router/index.js';
 import type { SimConfig } from '../sim/index.js';
-import { PROVIDERS, type KeyConfig, type Provider } from '../types.js';
+import { PROVIDERS, type KeyConfig, type KeyLimits, type Provider } from '../types.js';
 
 /** Server settings, from `startGateway` options or a config file's `gateway` section. Times in ms. */
 export interface GatewaySettings {
@@ -35,19 +35,25 @@ export interface GatewaySettings {
    * bound address; anything else is answered 403 (a DNS-rebinding page never gets an answer).
    */
   allowedHosts?: string[];
+  /**
+   * `redis://…`: every provider shares its keys, budgets and breaker with the other gateways on
+   * this Redis (a provider's own `shared` option wins). Default: none, nothing shared.
+   */
+  redis?: string;
 }
 
 /**
  * A key in a config file: the NAME of an environment variable, or `{ env, name?, maxConcurrent? }`.
  * Never the secret itself: a value that looks like one is refused, and so is `{ secret }`.
  */
-export type ConfigKey = string | { env: string; name?: string; maxConcurrent?: number };
+export type ConfigKey = string | { env: string; name?: string; maxConcurrent?: number; limits?: KeyLimits };
 
 /** A key named in a config file, not yet read from the environment. */
 export interface KeySpec {
   env: string;
   name: string;
   maxConcurrent?: number;
+  limits?: KeyLimits;
 }
 
 /** The JSON config file (`--config`): createSupervisor options per provider, aliases, fallback groups, and the server settings. */
@@ -91,10 +97,11 @@ const SETTINGS: Record<keyof GatewaySettings, Check> = {
     rule: 'an array of host names',
     test: (v) => Array.isArray(v) && v.every((h) => typeof h === 'string' && /^[A-Za-z0-9.:[\]_-]+$/.test(h.trim())),
   },
+  redis: { rule: 'a redis:// or rediss:// URL', test: (v) => typeof v === 'string' && /^rediss?:\/\/./.test(v) },
 };
 
 /** The names `startGateway` takes beside the settings (validated by their users). */
-const OTHER_OPTIONS = ['router', 'token', 'env', 'logger', 'configFile', 'config', 'inspector', 'clock'];
+const OTHER_OPTIONS = ['router', 'token', 'env', 'logger', 'configFile', 'config', 'inspector', 'clock', 'simulatorUrls'];
 
 function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -227,12 +234,17 @@ function keySpecs(keys: unknown, where: string, path: string): KeySpec[] {
       if ('secret' in o) {
         throw new ConfigError(`${where}: \`${at}.secret\` is not accepted: a config file never holds a secret. Name the environment variable that holds it: { "env": "OPENAI_API_KEY" }`, `${at}.secret`);
       }
-      for (const field of Object.keys(o)) if (!['env', 'name', 'maxConcurrent'].includes(field)) throw unknownName(where, `${at}.${field}`, ['env', 'name', 'maxConcurrent']);
+      for (const field of Object.keys(o)) if (!['env', 'name', 'maxConcurrent', 'limits'].includes(field)) throw unknownName(where, `${at}.${field}`, ['env', 'name', 'maxConcurrent', 'limits']);
       if (typeof o.env !== 'string' || o.env === '') throw invalid(where, `${at}.env`, 'the name of an environment variable', typeof o.env === 'string' ? o.env : typeof o.env);
       if (looksLikeSecret(o.env)) throw refuseSecret(where, `${at}.env`, o.env);
       if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw invalid(where, `${at}.name`, 'a non-empty string', o.name);
       if (o.maxConcurrent !== undefined && (typeof o.maxConcurrent !== 'number' || !Number.isInteger(o.maxConcurrent) || o.maxConcurrent < 1)) throw invalid(where, `${at}.maxConcurrent`, 'an integer >= 1', o.maxConcurrent);
-      return { env: o.env, name: typeof o.name === 'string' ? o.name : o.env, ...(o.maxConcurrent !== undefined ? { maxConcurrent: o.maxConcurrent as number } : {}) };
+      if (o.limits !== undefined && !limitsRule.test(o.limits)) throw invalid(where, `${at}.limits`, limitsRule.rule, o.limits);
+      return {
+        env: o.env, name: typeof o.name === 'string' ? o.name : o.env,
+        ...(o.maxConcurrent !== undefined ? { maxConcurrent: o.maxConcurrent as number } : {}),
+        ...(o.limits !== undefined ? { limits: o.limits as KeyLimits } : {}),
+      };
     }
     throw invalid(where, at, 'an environment variable name or { env, name?, maxConcurrent? }', typeof k === 'string' ? k : typeof k);
   });
@@ -243,6 +255,6 @@ export function keysFromEnv(specs: readonly KeySpec[], env: Env, where: string, 
   return specs.map((spec, i) => {
     const secret = env[spec.env]?.trim();
     if (!secret) throw new ConfigError(`${where}: \`${path}[${i}]\` names the environment variable ${spec.env}, which is not set`, `${path}[${i}]`);
-    return { name: spec.name, secret, ...(spec.maxConcurrent !== undefined ? { maxConcurrent: spec.maxConcurrent } : {}) };
+    return { name: spec.name, secret, ...(spec.maxConcurrent !== undefined ? { maxConcurrent: spec.maxConcurrent } : {}), ...(spec.limits ? { limits: spec.limits } : {}) };
   });
 }

@@ -36,7 +36,7 @@ const SETTLE_GRACE_MS = 500;
 
 const SETTING_NAMES = [
   'host', 'port', 'sim', 'simConfig', 'bodyLimitBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'drainTimeoutMs',
-  'writeTimeoutMs', 'allowedHosts',
+  'writeTimeoutMs', 'allowedHosts', 'redis',
 ] as const;
 
 function definedSettings(source: Record<string, unknown> | undefined): Partial<GatewaySettings> {
@@ -85,6 +85,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const upstream = await buildUpstream({
     router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,
     config, env, logger, clock: options.clock,
+    redis: settings.redis, simulatorUrls: options.simulatorUrls,
   });
   const { router, simulator } = upstream;
   let inspector: Inspector | null = null;

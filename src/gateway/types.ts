@@ -28,6 +28,11 @@ export interface GatewayOptions extends GatewaySettings {
    * and embedded simulator the gateway builds (so a test can run it all on simulated time). Default: real time.
    */
   clock?: Clock;
+  /**
+   * Simulator mode on a simulator someone else runs (`serve --workers N --sim`: the primary's, one
+   * for every worker): its base URLs instead of an embedded one.
+   */
+  simulatorUrls?: Record<Provider, string>;
 }
 
 /** A running gateway. */

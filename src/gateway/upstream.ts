@@ -33,6 +33,10 @@ export interface UpstreamOptions {
   logger?: Logger;
   /** The clock the router and the embedded simulator run on (tests); default real time. */
   clock?: Clock;
+  /** Shares every provider through this Redis (a provider's own `shared` wins). */
+  redis?: string;
+  /** A simulator already running elsewhere (the `--workers` primary's): used instead of starting one. */
+  simulatorUrls?: Record<Provider, string>;
 }
 
 /** The simulator's fake keys: `sim-openai-key-1`, `sim-openai-key-2` … (name and value alike). */
@@ -41,6 +45,14 @@ export function simulatorKeys(provider: Provider): KeyConfig[] {
     // The secret differs from the name, as a real one does, so that a scan for it means something.
     return { name: `sim-${provider}-key-${i + 1}`, secret: `sim-secret-${provider}-${i + 1}` };
   });
+}
+
+type ProviderOptions = NonNullable<RouterOptions['providers'][Provider]>;
+
+/** `--redis`: the provider shares through it unless its own options say otherwise. */
+function withShared(options: ProviderOptions, redis: string | undefined): ProviderOptions {
+  if (!redis || (options as { shared?: unknown }).shared !== undefined) return options;
+  return { ...options, shared: { redis } } as ProviderOptions;
 }
 
 /**
@@ -64,14 +76,16 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
     const { seed, ...config } = options.simConfig ?? {};
     if (seed !== undefined && !Number.isInteger(seed)) throw invalid('startGateway', 'simConfig.seed', 'an integer', seed);
     validateSimConfig(config, 'startGateway: simConfig');
-    const simulator = await startSimulator({ seed, ...config, ...(options.clock ? { clock: options.clock } : {}) });
+    const external = options.simulatorUrls;
+    const simulator = external ? null : await startSimulator({ seed, ...config, ...(options.clock ? { clock: options.clock } : {}) });
+    const urls = external ?? simulator!.urls;
     try {
       const providers: RouterOptions['providers'] = {};
-      for (const p of PROVIDERS) providers[p] = { ...(configured?.[p] as object), baseUrl: simulator.urls[p], keys: simulatorKeys(p) };
+      for (const p of PROVIDERS) providers[p] = withShared({ ...(configured?.[p] as object), baseUrl: urls[p], keys: simulatorKeys(p) }, options.redis);
       const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
       return { router, ownsRouter: true, simulator, simulatorReason: reason, providers: [...PROVIDERS], secrets: [] };
     } catch (error) {
-      await simulator.stop();
+      await simulator?.stop();
       throw error;
     }
   }
@@ -85,7 +99,7 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
       if (configured) options.logger?.warn?.({ provider: p }, `gateway: ${p} is configured but has no key; its models are not routable`);
       continue;
     }
-    providers[p] = { ...(configured?.[p] as object), keys };
+    providers[p] = withShared({ ...(configured?.[p] as object), keys }, options.redis);
     for (const k of keys) secrets.push(k.secret);
   }
   const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });

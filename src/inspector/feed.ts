@@ -138,6 +138,7 @@ export function summarize(router: Router, trackers: Map<Provider, BoardTracker>,
       },
       keyTotals: Object.fromEntries(Object.entries(report.keys).map(([k, v]) => [k, { attempts: v.attempts, rateLimited: v.rateLimited, failed: v.failed }])),
       errors: report.errors,
+      shared: report.shared,
     };
   }
   return { now, providers };

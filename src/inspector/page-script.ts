@@ -46,7 +46,8 @@ export const PAGE_SCRIPT = String.raw`
         stat('in flight', p.inFlight + '/' + p.maxConcurrent, 'inflight-' + name),
         stat('queued', q.depth + '/' + q.size, 'queue-' + name),
         stat('high', num(q.byPriority.high)), stat('normal', num(q.byPriority.normal)), stat('low', num(q.byPriority.low)),
-        stat('actors', num(p.actors))),
+        stat('actors', num(p.actors)),
+        stat('shared', !p.shared || p.shared.mode === 'off' ? 'off' : p.shared.mode + ' · ' + p.shared.instances + ' instances', 'shared-' + name)),
       h('div', { className: 'stats' },
         stat('requests', num(t.requests), 'requests-' + name), stat('ok', num(t.succeeded)), stat('failed', num(t.failed)),
         stat('retries', num(t.retries)), stat('p50', ms(t.p50LatencyMs)), stat('p95', ms(t.p95LatencyMs))));

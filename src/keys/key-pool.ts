@@ -3,12 +3,11 @@ import type { keySlotMachine } from '../../machines/key-slot.machine.js';
 import type { RateLimitInfo } from '../providers/types.js';
 import type { KeySpec } from '../supervisor/commands.js';
 import type { Priority, StrategyFn, StrategyName } from '../types.js';
-import { hasBudget, isProbed, isUsable, keyState, localReadyAt, newKeyRuntime, PROBE_WINDOW_MS, type KeyRuntime } from './key-runtime.js';
+import { hasBudget, hasOwnBudget, isProbed, isUsable, keyState, localReadyAt, newKeyRuntime, PROBE_WINDOW_MS, type KeyRuntime } from './key-runtime.js';
 import { pickCustom, STRATEGIES } from './strategies.js';
 
 /**
- * A budget shared with other processes (the seam for DESIGN §14's Redis sharing; not implemented
- * here). The pool picks a key locally first — state, concurrency and the key's own buckets — and
+ * A budget shared with other processes (src/shared/, docs/SCALE-OUT.md). The pool picks a key locally first — state, concurrency and the key's own buckets — and
  * only then, when a `SharedBudget` is configured, asks it for a grant:
  *
  * - `acquire(keyName, estimatedTokens)` answers at once (a local fast path, e.g. a lease still
@@ -18,15 +17,26 @@ import { pickCustom, STRATEGIES } from './strategies.js';
  * - `settle(lease, usedTokens)` is called once per granted attempt when it ends, with the tokens
  *   the provider reported (the estimate when it reported none, 0 when the attempt got no answer).
  *
+ * - `probe`: the attempt holds a local half-open probe place; the shared breaker must grant one too
+ *   (`refusal: 'circuitOpen'` when it does not). `refusal: 'failClosed'`: the shared budget cannot
+ *   answer and must not be overspent (`SB_NO_KEYS`). `concurrency`: the wait is for a lease held
+ *   elsewhere (a release wakes it early, see `Dispatcher.wakeShared`).
+ * - `observe(keyName, budget)` sees every answer's rate-limit headers.
+ *
  * It is called from `Dispatcher.dispatch` (src/supervisor/dispatcher.ts), through
  * `KeyPool.acquireShared`. With no `SharedBudget` the path stays synchronous, as fast as before.
  */
 export interface SharedBudget {
-  acquire(keyName: string, estimatedTokens: number): SharedGrant | Promise<SharedGrant>;
+  acquire(keyName: string, estimatedTokens: number, probe: boolean): SharedGrant | Promise<SharedGrant>;
   settle(lease: unknown, usedTokens: number): void;
+  observe?(keyName: string, budget: RateLimitInfo | null): void;
+  /** True while the shared budget paces by the provider's headers (false: degraded, this instance's own view applies). */
+  pacesHeaders?(): boolean;
 }
 
-export type SharedGrant = { granted: true; lease: unknown } | { granted: false; waitMs: number };
+export type SharedGrant =
+  | { granted: true; lease: unknown }
+  | { granted: false; waitMs: number; refusal?: 'circuitOpen' | 'failClosed'; concurrency?: boolean };
 
 type Slot = ActorRefFrom<typeof keySlotMachine>;
 
@@ -46,16 +56,29 @@ const PRIORITY_NAMES = ['high', 'normal', 'low'] as const;
  */
 export class KeyPool {
   readonly keys: KeyRuntime[] = [];
+  /** Set by `useShared`; null: nothing shared (the default, and the unchanged fast path). */
   shared: SharedBudget | null = null;
   private readonly cursor = { next: 0 };
+  private budgetCheck: (key: KeyRuntime, now: number, tokens: number) => boolean = hasBudget;
   // The predicate strategies call, made once: the instant and token estimate of the pick at hand
   // sit in fields, so a pick allocates no closure.
   private pickAt = 0;
   private pickTokens = 0;
   private readonly canTake = (k: KeyRuntime): boolean =>
-    k.inFlight < k.maxConcurrent && keyState(k) === 'ready' && hasBudget(k, this.pickAt, this.pickTokens);
+    k.inFlight < k.maxConcurrent && keyState(k) === 'ready' && this.budgetCheck(k, this.pickAt, this.pickTokens);
 
   constructor(private readonly onStrategyError: (error: unknown) => void) {}
+
+  /**
+   * Shares the keys' budgets with other instances. The provider's headers then pace through the
+   * shared budget (a continuously refilling bucket across all instances, exact waits) instead of
+   * this instance's view of them (which waits for a whole reset and knows only its own requests) —
+   * except while the shared budget is degraded, when this instance's own header pacing is back.
+   */
+  useShared(shared: SharedBudget): void {
+    this.shared = shared;
+    this.budgetCheck = (k, now, tokens) => (shared.pacesHeaders?.() ? hasOwnBudget(k, now, tokens) : hasBudget(k, now, tokens));
+  }
 
   /**
    * Follows the supervisor's key set. A key re-added under the same name keeps its runtime (its
@@ -152,6 +175,7 @@ export class KeyPool {
 
   /** Every answer, success included, tells the key's remaining budget and its reset. */
   readBudget(key: KeyRuntime, budget: RateLimitInfo | null): void {
+    if (this.shared?.observe) this.shared.observe(key.name, budget);
     // The key's first answer: its slot machine records that its budget is known (one event per key).
     if (!isProbed(key)) key.slot.send({ type: 'key.answered' });
     if (!budget) return;
@@ -180,8 +204,8 @@ export class KeyPool {
   }
 
   /** Asks the shared budget, when one is configured (see `SharedBudget`). */
-  acquireShared(key: KeyRuntime, tokens: number): SharedGrant | Promise<SharedGrant> {
-    return this.shared ? this.shared.acquire(key.name, tokens) : GRANTED;
+  acquireShared(key: KeyRuntime, tokens: number, probe = false): SharedGrant | Promise<SharedGrant> {
+    return this.shared ? this.shared.acquire(key.name, tokens, probe) : GRANTED;
   }
 }
 

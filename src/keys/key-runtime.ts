@@ -115,6 +115,18 @@ export function hasBudget(key: KeyRuntime, now: number, tokens: number): boolean
   return t - tokens >= 0;
 }
 
+/**
+ * `hasBudget` without the provider's headers: the key's own limits and the first-answer probe.
+ * Used when the headers pace through a budget shared by several instances (`KeyPool.useShared`).
+ */
+export function hasOwnBudget(key: KeyRuntime, now: number, tokens: number): boolean {
+  if (key.rpm && !key.rpm.fits(1, now)) return false;
+  if (key.rpd && !key.rpd.fits(1, now)) return false;
+  if (key.tpm && !key.tpm.fits(tokens, now)) return false;
+  if (!isProbed(key)) return key.inFlight === 0 || now - key.probeStartedAt >= PROBE_WINDOW_MS;
+  return true;
+}
+
 /** The instant the provider-reported budget refills (the later of the exhausted dimensions), or null. */
 export function budgetRefillAt(key: KeyRuntime, now: number, tokens: number): number | null {
   let at: number | null = null;

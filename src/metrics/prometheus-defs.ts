@@ -175,4 +175,18 @@ export const metricDefs: readonly MetricDef[] = [
     labels: [], quantiles: [],
     fill: (s, _live, put) => put(NONE, { sum: s.backoff.sum, count: s.backoff.count, percentile: NO_QUANTILES }),
   },
+  {
+    kind: 'gauge', name: 'switchboard_shared_degraded', help: 'Shared budgets (Redis): 1 while degraded (Redis unreachable or slow, a local 1/N share in use), 0 when shared; absent without `shared`.',
+    labels: [],
+    fill: (_s, live, put) => {
+      if (live.shared) put(NONE, live.shared.report.mode === 'degraded' ? 1 : 0);
+    },
+  },
+  {
+    kind: 'summary', name: 'switchboard_shared_round_trip_seconds', help: 'Round trips of the shared-budget Lua scripts to Redis, in seconds (HDR histogram since start).',
+    labels: [], quantiles: [0.5, 0.9, 0.99],
+    fill: (_s, live, put) => {
+      if (live.shared) put(NONE, live.shared.roundTrips);
+    },
+  },
 ];

@@ -12,6 +12,9 @@ function put<T>(target: Record<string, T>, name: string, value: T): void {
   else target[name] = value;
 }
 
+/** `report().shared` of a board that shares nothing. */
+const SHARED_OFF: Report['shared'] = Object.freeze({ mode: 'off', instances: 1, scriptMsP50: 0, scriptMsP99: 0 });
+
 /**
  * DESIGN §6's report from the counted figures and the board's live view (breaker, key states).
  * Keys come from the live view (a key never used yet shows zeros) plus any key counted since the
@@ -93,6 +96,7 @@ export function buildReport(
       resetTimeoutMs: live.breaker.resetTimeoutMs,
       trips: live.breaker.trips,
     },
+    shared: live.shared?.report ?? SHARED_OFF,
     batching: {
       batches: s.batches,
       batchedRequests: s.batchedRequests,

@@ -5,6 +5,8 @@ export interface LiveView {
   provider: Provider;
   breaker: { state: BreakerState; failureCount: number; failureThreshold: number; resetTimeoutMs: number; trips: number };
   state: BoardState;
+  /** Present when the board shares through Redis (`shared`): the report's `shared`, and script round trips in seconds. */
+  shared?: { report: Report['shared']; roundTrips: { readonly sum: number; readonly count: number; percentile(p: number): number } } | null;
 }
 
 /**

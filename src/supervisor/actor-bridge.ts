@@ -91,6 +91,7 @@ function watchKey(key: KeyRuntime, d: Dispatcher, emitter: Emitter): void {
     const state = snap.value as KeyState;
     if (state === was) return;
     was = state;
+    d.keyStateHook?.(key.name, state, snap.context);
     const type = `key.${state}` as 'key.cooling' | 'key.ready' | 'key.exhausted' | 'key.disabled';
     if (emitter.has(type)) {
       const untilMs = snap.context.untilMs;

@@ -25,6 +25,8 @@ import { Emitter } from './emitter.js';
 import { chatEntry, embedEntry, memberEntry, streamEntry, type Entry } from './entry.js';
 import { settleError } from './settlement.js';
 import { boardState, liveView } from './views.js';
+import { attachShared } from './shared-board.js';
+import type { SharedBridge } from '../shared/board-bridge.js';
 
 /** Commands `board.send` takes (DESIGN §2); the same as `SupervisorCommand`. */
 export type BoardCommand = SupervisorCommand;
@@ -53,6 +55,8 @@ export class Board {
   private readonly idPrefix = `sb_${randomUUID().slice(0, 8)}_`;
   private idSeq = 0;
   private retrySeq = 0;
+  /** Present with `shared`: the link to the other instances through Redis. */
+  private readonly shared: SharedBridge | null = null;
 
   constructor(options: SupervisorOptions = {}) {
     validateOptions(options);
@@ -94,6 +98,13 @@ export class Board {
     });
     this.actor.start();
     bridge(this.actor, this.dispatcher, this.emitter, logger, () => this.metrics.reset());
+    if (options.shared) {
+      if (options.shared.redis === undefined) throw invalid('createSupervisor', 'shared.redis', 'a redis:// or rediss:// URL, or a node-redis client', undefined);
+      this.shared = attachShared({
+        shared: options.shared, provider: cfg.provider, baseUrl: this.dispatcher.host.baseUrl, actor: this.actor, dispatcher: this.dispatcher,
+        emitter: this.emitter, secrets: this.#secrets, clock, logger,
+      });
+    }
     this.actor.subscribe((snap) => this.followMetricsSwitch(snap.context.config));
     this.schedule = options.schedule && (options.schedule.report || options.schedule.resetStats)
       ? startSchedule(options.schedule as never, { report: (o) => this.report(o), resetStats: () => this.resetStats() }, logger)
@@ -219,6 +230,19 @@ export class Board {
     return this.dispatcher.peakInFlight;
   }
 
+  /**
+   * With `shared`: resolves true once Redis answered (the first connection), false after
+   * `timeoutMs` (requests meanwhile use a local share). Without `shared`: false at once.
+   */
+  sharedReady(timeoutMs = 5_000): Promise<boolean> {
+    return this.shared ? this.shared.budget.ready(timeoutMs) : Promise.resolve(false);
+  }
+
+  /** `report().shared` alone, cheap to poll: off, or the Redis link's mode, instances alive and round trips. */
+  sharedStatus(): Report['shared'] {
+    return this.shared ? this.shared.live().report : { mode: 'off', instances: 1, scriptMsP50: 0, scriptMsP99: 0 };
+  }
+
   /** The board's clock time (ms). */
   now(): number {
     return this.dispatcher.host.clock.now();
@@ -253,6 +277,7 @@ export class Board {
       d.dispose();
       this.actor.stop();
       this.metrics.dispose();
+      await this.shared?.stop();
       if (this.ownsTransport) await (this.transport as { close?: () => Promise<void> }).close?.();
     })();
     return this.stopPromise;

@@ -17,6 +17,8 @@ export class BreakerGate {
   private openedAt = 0;
   /** The last provider error, the `cause` of a fail-fast rejection. */
   lastError: Error | null = null;
+  /** Set when the board shares its breaker through Redis: every probe's end, whatever the local state. */
+  probeEnded: ((outcome: 'ok' | 'failed' | 'released') => void) | null = null;
 
   constructor(
     private readonly ref: BreakerRef,
@@ -75,6 +77,7 @@ export class BreakerGate {
   succeeded(probe: boolean): void {
     const snap = this.ref.getSnapshot();
     if (probe) {
+      this.probeEnded?.('ok');
       if (snap.value === 'halfOpen') this.ref.send({ type: 'probe.succeeded' });
     } else if (snap.value === 'closed' && snap.context.failureCount > 0) {
       this.ref.send({ type: 'attempt.succeeded' });
@@ -86,6 +89,7 @@ export class BreakerGate {
     if (error) this.lastError = error;
     const snap = this.ref.getSnapshot();
     if (probe) {
+      this.probeEnded?.(counts ? 'failed' : 'released');
       if (snap.value === 'halfOpen') this.ref.send({ type: counts ? 'probe.failed' : 'probe.released' });
     } else if (counts && snap.value === 'closed') {
       this.ref.send({ type: 'attempt.failed' });
@@ -94,6 +98,7 @@ export class BreakerGate {
 
   /** The attempt ended with no outcome (aborted, abandoned, never sent): its probe place frees. */
   released(probe: boolean): void {
+    if (probe) this.probeEnded?.('released');
     if (probe && this.ref.getSnapshot().value === 'halfOpen') this.ref.send({ type: 'probe.released' });
   }
 }

@@ -4,6 +4,7 @@ import { AbortedError, NoKeysError, QueueFullError, ShutdownError, TimeoutError,
 import type { KeyRuntime } from '../keys/key-runtime.js';
 import { KeyPool } from '../keys/key-pool.js';
 import type { ResolvedConfig } from '../options.js';
+import type { BreakerState } from '../types.js';
 import { PriorityQueue } from '../queue/priority-queue.js';
 import { Timeouts } from '../queue/timeouts.js';
 import { onAttemptTimeout, sendAttempt } from './attempt.js';
@@ -39,7 +40,11 @@ export class Dispatcher {
   readonly signals = new SignalWatch((entry, signal) => settleError(this, entry, new AbortedError(signal.reason)));
   private readonly keepAlive: KeepAlive;
   private wake: { at: number; timer: unknown } | null = null;
-  readonly sharedWaits = new Set<unknown>();
+  /** Requests waiting on a shared refusal: timer → the entry, and the key when it waits for a lease (concurrency). */
+  readonly sharedWaits = new Map<unknown, { entry: Entry; keyName: string | null }>();
+  /** Set when the board shares through Redis: its own key and breaker changes go out (src/shared/board-bridge.ts). */
+  keyStateHook: ((keyName: string, state: string, context: { untilMs: number | null; waitMs: number; reason: string | null }) => void) | null = null;
+  breakerHook: ((state: BreakerState, was: BreakerState) => void) | null = null;
   private pumping = false;
   private pumpAgain = false;
   private readonly idleWaiters: Array<() => void> = [];
@@ -163,6 +168,19 @@ export class Dispatcher {
     this.wake = { at, timer: this.host.clock.setTimeout(() => ((this.wake = null), this.pump()), at - now) };
   }
 
+  /**
+   * A lease on `keyName` was released (here or on another instance): the first request waiting for
+   * one asks again now instead of at the lease's expiry. One per release: a release frees one place.
+   */
+  wakeShared(keyName: string): void {
+    for (const [timer, w] of this.sharedWaits) {
+      if (w.keyName !== keyName) continue;
+      this.host.clock.clearTimeout(timer);
+      this.sharedWaits.delete(timer);
+      if (w.entry.phase === 'awaitingKey') return this.awaitKey(w.entry, true);
+    }
+  }
+
   /** Whether a new attempt could start now (the batcher's "nothing to batch with"). */
   hasFreeSlot(): boolean {
     return this.inFlight < this.cfg.queue.maxConcurrent && this.queue.size === 0 && this.keyWaiters.length === 0;
@@ -193,7 +211,7 @@ export class Dispatcher {
   dispose(): void {
     if (this.wake) this.host.clock.clearTimeout(this.wake.timer);
     this.wake = null;
-    for (const t of this.sharedWaits) this.host.clock.clearTimeout(t);
+    for (const t of this.sharedWaits.keys()) this.host.clock.clearTimeout(t);
     this.sharedWaits.clear();
     this.deadlines.dispose();
     this.attemptTimeouts.dispose();

@@ -12,6 +12,7 @@ import { settleError } from './settlement.js';
 /** The breaker changed: tell the listeners; an opening breaker fails the waiting requests at once. */
 export function onBreaker(d: Dispatcher, state: BreakerState, was: BreakerState, snap: BreakerSnapshot): void {
   if (state !== was) {
+    d.breakerHook?.(state, was);
     const event = state === 'open' || state === 'forcedOpen' ? 'breaker.opened' : state === 'halfOpen' ? 'breaker.halfOpen' : state === 'closed' ? 'breaker.closed' : null;
     if (event && d.host.emitter.has(event)) d.host.emitter.emit(event, { at: d.host.clock.now(), failureCount: snap.context.failureCount, trips: snap.context.trips });
     if (state === 'open' || state === 'forcedOpen') {
@@ -29,6 +30,8 @@ export function onBreaker(d: Dispatcher, state: BreakerState, was: BreakerState,
  * 429 we avoid. Answers still in flight may push the refill later; the cooling is then extended.
  */
 export function coolIfSpent(d: Dispatcher, key: KeyRuntime, now: number): void {
+  // Shared through Redis, the headers pace through the shared budget (KeyPool.useShared).
+  if (d.pool.shared?.pacesHeaders?.()) return;
   const state = keyState(key);
   if (state !== 'ready' && state !== 'cooling') return;
   const at = budgetRefillAt(key, now, 0);

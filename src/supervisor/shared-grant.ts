@@ -1,8 +1,10 @@
+import { CircuitOpenError, NoKeysError } from '../errors.js';
 import type { KeyRuntime } from '../keys/key-runtime.js';
 import type { SharedGrant } from '../keys/key-pool.js';
 import { sendAttempt } from './attempt.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Entry } from './entry.js';
+import { settleError } from './settlement.js';
 
 /**
  * The `SharedBudget` step (see src/keys/key-pool.ts), taken only when one is configured: the key
@@ -18,16 +20,18 @@ export function awaitSharedGrant(d: Dispatcher, entry: Entry, key: KeyRuntime, s
     d.gate.released(probe);
     if (g.granted) return d.pool.shared?.settle(g.lease, 0);
     if (entry.phase !== 'awaitingKey') return d.pump();
+    if (g.refusal === 'circuitOpen') return settleError(d, entry, d.gate.refusal() ?? new CircuitOpenError(g.waitMs, d.gate.lastError ?? undefined));
+    if (g.refusal === 'failClosed') return settleError(d, entry, new NoKeysError('the shared budget is unreachable (Redis) and `shared.failClosed` is set'));
     const timer = d.host.clock.setTimeout(() => {
       d.sharedWaits.delete(timer);
       if (entry.phase === 'awaitingKey') d.awaitKey(entry, false);
     }, Math.max(0, g.waitMs));
-    d.sharedWaits.add(timer);
+    d.sharedWaits.set(timer, { entry, keyName: g.concurrency ? key.name : null });
     d.pump();
   };
   let grant: SharedGrant | Promise<SharedGrant>;
   try {
-    grant = d.pool.acquireShared(key, entry.tokens);
+    grant = d.pool.acquireShared(key, entry.tokens, probe);
   } catch {
     grant = { granted: false, waitMs: 0 };
   }

@@ -2,6 +2,7 @@ import type { BoardState, BreakerState, KeyState } from '../types.js';
 import { keyState, keyUntil } from '../keys/key-runtime.js';
 import type { SupervisorActor } from './actor-bridge.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { LiveView } from '../metrics/types.js';
 
 type BatcherState = BoardState['batchers'][number]['state'];
 
@@ -30,7 +31,7 @@ export function boardState(actor: SupervisorActor, d: Dispatcher): BoardState {
 }
 
 /** What the metrics need of the live system (the report's breaker and keys). */
-export function liveView(actor: SupervisorActor, d: Dispatcher) {
+export function liveView(actor: SupervisorActor, d: Dispatcher): LiveView {
   const breaker = d.gate.snapshot();
   return {
     provider: actor.getSnapshot().context.provider as BoardState['provider'],
@@ -39,5 +40,6 @@ export function liveView(actor: SupervisorActor, d: Dispatcher) {
       resetTimeoutMs: breaker.context.resetTimeoutMs, trips: breaker.context.trips,
     },
     state: boardState(actor, d),
+    shared: (d.pool.shared as { live?: () => LiveView['shared'] } | null)?.live?.() ?? null,
   };
 }

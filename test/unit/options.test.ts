@@ -79,6 +79,13 @@ const invalid: Array<[Record<string, unknown>, string, string]> = [
   [{ logger: 'console' }, 'logger', `${E} \`logger\` to be an object, got "console" (string)`],
   [{ transport: {} }, 'transport', `${E} \`transport\` to be a function, got an object`],
   [{ env: 'production' }, 'env', `${E} \`env\` to be an object, got "production" (string)`],
+  [{ shared: 'redis://127.0.0.1:6379' }, 'shared', `${E} \`shared\` to be an object, got "redis://127.0.0.1:6379" (string)`],
+  [{ shared: { redis: 'http://127.0.0.1:6379' } }, 'shared.redis', `${E} \`shared.redis\` to be a redis:// or rediss:// URL, or a node-redis client, got "http://127.0.0.1:6379" (string)`],
+  [{ shared: { namespace: '' } }, 'shared.namespace', `${E} \`shared.namespace\` to be a non-empty string without braces, got "" (string)`],
+  [{ shared: { namespace: 'a{b}' } }, 'shared.namespace', `${E} \`shared.namespace\` to be a non-empty string without braces, got "a{b}" (string)`],
+  [{ shared: { timeoutMs: 0 } }, 'shared.timeoutMs', `${E} \`shared.timeoutMs\` to be a number > 0, got 0 (number)`],
+  [{ shared: { failClosed: 'yes' } }, 'shared.failClosed', `${E} \`shared.failClosed\` to be a boolean, got "yes" (string)`],
+  [{ shared: { namespace: 'sb' } }, 'shared.redis', `${E} \`shared.redis\` to be a redis:// or rediss:// URL, or a node-redis client, got undefined (undefined)`],
 ];
 
 // [options, field, exact message]: unknown names, with a "did you mean" where one is close.
@@ -88,6 +95,7 @@ const unknown: Array<[Record<string, unknown>, string, string]> = [
   [{ queue: { maxConcurent: 10 } }, 'queue.maxConcurent', 'createSupervisor: unknown option `queue.maxConcurent`; did you mean `queue.maxConcurrent`?'],
   [{ stratgy: 'least-loaded' }, 'stratgy', 'createSupervisor: unknown option `stratgy`; did you mean `strategy`?'],
   [{ circuitBreaker: { threshold: 3 } }, 'circuitBreaker.threshold', 'createSupervisor: unknown option `circuitBreaker.threshold`'],
+  [{ shared: { redis: 'redis://127.0.0.1:1', namespce: 'x' } }, 'shared.namespce', 'createSupervisor: unknown option `shared.namespce`; did you mean `shared.namespace`?'],
   [{ colour: 'blue' }, 'colour', 'createSupervisor: unknown option `colour`'],
 ];
 

@@ -87,7 +87,7 @@ test('the public types are exactly those of DESIGN §10', () => {
 
 test('Report has the sections of DESIGN §6', () => {
   expectTypeOf<keyof Report>().toEqualTypeOf<
-    'generatedAt' | 'since' | 'summary' | 'byPriority' | 'models' | 'keys' | 'errors' | 'circuitBreaker' | 'batching' | 'details'
+    'generatedAt' | 'since' | 'summary' | 'byPriority' | 'models' | 'keys' | 'errors' | 'circuitBreaker' | 'batching' | 'shared' | 'details'
   >();
   expectTypeOf<Report['summary']>().toEqualTypeOf<{
     totalRequests: number;
@@ -105,6 +105,7 @@ test('Report has the sections of DESIGN §6', () => {
   expectTypeOf<Report['circuitBreaker']>().toEqualTypeOf<{ state: BreakerState; failureCount: number; failureThreshold: number; resetTimeoutMs: number; trips: number }>();
   expectTypeOf<Report['batching']>().toEqualTypeOf<{ batches: number; batchedRequests: number; avgBatchSize: number; httpCallsSaved: number }>();
   expectTypeOf<Report['errors']>().toEqualTypeOf<Record<string, number>>();
+  expectTypeOf<Report['shared']>().toEqualTypeOf<{ mode: 'off' | 'redis' | 'degraded'; instances: number; scriptMsP50: number; scriptMsP99: number }>();
 });
 
 test('SwitchboardEvents maps each event of DESIGN §7 to its payload', () => {
@@ -123,8 +124,11 @@ test('SwitchboardEvents maps each event of DESIGN §7 to its payload', () => {
     | 'batch.flushed'
     | 'queue.full'
     | 'command.rejected'
+    | 'shared.degraded'
+    | 'shared.restored'
   >();
   expectTypeOf<SwitchboardEvents['command.rejected']>().toEqualTypeOf<{ type: string; reason: string }>();
+  expectTypeOf<SwitchboardEvents['shared.degraded']>().toEqualTypeOf<{ reason?: string }>();
   expectTypeOf<SwitchboardEvents['request.queued']>().toEqualTypeOf<{ requestId: string; priority: 'high' | 'normal' | 'low'; depth: number }>();
   expectTypeOf<SwitchboardEvents['request.dispatched']>().toEqualTypeOf<{ requestId: string; keyName: string; attempt: number }>();
   expectTypeOf<SwitchboardEvents['request.retrying']>().toEqualTypeOf<{ requestId: string; attempt: number; delayMs: number; reason: string }>();

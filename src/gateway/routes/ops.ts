@@ -9,7 +9,8 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 
 /**
  * `GET /health` (no auth): each provider's breaker, keys (names and states only, never secrets),
- * queue depth and in-flight count.
+ * queue depth, in-flight count, and `shared` (`report().shared`: off, or the Redis link's mode and
+ * the instances alive).
  */
 export function health(ctx: RequestContext): void {
   const providers: Record<string, unknown> = {};
@@ -21,6 +22,7 @@ export function health(ctx: RequestContext): void {
       queue: { depth: s.queue.depth, size: s.queue.size },
       inFlight: s.inFlight,
       maxConcurrent: s.maxConcurrent,
+      shared: ctx.router.boards.get(name as never)?.sharedStatus(),
     };
   }
   sendJson(ctx.res, 200, { status: 'ok', simulator: ctx.simulator !== null, providers });

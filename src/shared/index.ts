@@ -1,0 +1,15 @@
+export { SharedBudget, HEARTBEAT_EVERY_MS, HEARTBEAT_TTL_MS, LEASE_GRACE_MS, type SharedBudgetInput } from './shared-budget.js';
+export { SharedBreaker, type BreakerConfig, type BreakerView, type ProbeGrant } from './shared-breaker.js';
+export { keyId, endpointId } from './ids.js';
+export type { RedisClientLike } from './link.js';
+export type {
+  SharedOptions,
+  SharedKeySpec,
+  SharedLease,
+  SharedGrant,
+  SharedEvent,
+  SharedReport,
+  SharedMode,
+  HeaderBudget,
+  KeyLimits,
+} from './types.js';
