@@ -18,7 +18,7 @@
 // Targets: supervisor ≥ 0.90× raw undici's requests/s and ≤ 10 µs client CPU added per request;
 // `switchboard serve` ≥ 0.80× the minimal gateway's requests/s and ≤ 1.3× its process CPU per request.
 // Smoke (CI) fails only on a gross regression: supervisor < 0.5× raw undici, gateway CPU > 3× minimal's.
-// Run: npm run bench:overhead   (BENCH_SMOKE=1: 1,500 requests, 3 runs; BENCH_RUNS=n, BENCH_REQUESTS=n override)
+// Run: npm run bench:overhead   (10,000 requests × 5 runs; BENCH_SMOKE=1: 1,500 × 3; BENCH_RUNS=n, BENCH_REQUESTS=n override)
 import CircuitBreaker from 'opossum';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleAll, retry, wrap } from 'cockatiel';
 import PQueue from 'p-queue';
@@ -30,8 +30,8 @@ import { closedLoop, quietPct, quietly, rotate, spread } from './support/loop.mj
 
 const CONCURRENCY = 64;
 const QUEUE_SIZE = 1000;
-const RUNS = Number(process.env.BENCH_RUNS) || 3;
-const REQUESTS = Number(process.env.BENCH_REQUESTS) || (smoke ? 1_500 : 20_000);
+const RUNS = Number(process.env.BENCH_RUNS) || (smoke ? 3 : 5);
+const REQUESTS = Number(process.env.BENCH_REQUESTS) || (smoke ? 1_500 : 10_000);
 const WARMUP = smoke ? 300 : 2_000;
 const WARMUP_ROUND = smoke ? 1_000 : 5_000;
 const TARGETS = { supervisorRps: 0.9, supervisorCpuAddedUs: 10, gatewayRps: 0.8, gatewayCpu: 1.3 };

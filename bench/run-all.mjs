@@ -76,7 +76,7 @@ const BENCHES = [
     title: 'Overhead against a fast upstream: the supervisor beside raw undici and its peers, the gateway beside the minimal Node gateway',
     config: [
       'Upstream: `bench/support/fast-upstream.mjs` in its own process, a bare node:http server answering canned bodies (0 ms latency, loopback), so that the upstream costs far less than the client.',
-      'A closed loop of 64, 20,000 requests per configuration and run, 3 runs (smoke: 1,500, 3 runs; BENCH_RUNS, BENCH_REQUESTS override); 2,000 warm-up requests before each measurement and a warm-up round of every configuration before the first run.',
+      'A closed loop of 64, 10,000 requests per configuration and run, 5 runs (smoke: 1,500, 3 runs; BENCH_RUNS, BENCH_REQUESTS override); 2,000 warm-up requests before each measurement and a warm-up round of every configuration before the first run.',
       'Raw undici: `new Pool(origin, { connections: 64 })`, POST, body read as text, JSON.parse. opossum (timeout 60 s, 50%, reset 30 s) and p-queue concurrency 64 + cockatiel (retry ×3 exponential around a consecutive-5 breaker) wrap that call.',
       'Supervisor: provider openai, one key with maxConcurrent 64, queue.size 1,000, queue.maxConcurrent 64, metrics on (default); `board.chat`.',
       'Gateways, each in its own process, called with the raw undici client: the minimal Node gateway (`bench/support/minimal-gateway.mjs`: node:http, JSON.parse of the request to route by model, an undici Pool of 64 upstream, JSON.parse + JSON.stringify of the answer) — the limit for a gateway in Node; and `switchboard serve --config <tmp>` (openai → the fast upstream, the supervisor\'s settings).',
@@ -360,6 +360,34 @@ function documentOf(results, checks, started, code) {
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
 }
 
+/** The README's benchmark table (between `<!-- bench:start -->` and `<!-- bench:end -->`): every target, measured. */
+function readmeTable(checks, started, code) {
+  const m = machineInfo();
+  return [
+    '<!-- Written by `npm run bench` (bench/run-all.mjs); do not edit by hand. -->',
+    `Measured on ${started.slice(0, 10)} at commit \`${code?.short ?? code?.commit ?? '?'}\`${code?.dirty ? ' (with uncommitted changes)' : ''} on ${m.cores} cores (${m.cpu}, Node ${m.node}); medians, ratios within one run. Details: [\`docs/BENCHMARKS.md\`](docs/BENCHMARKS.md).`,
+    '',
+    table(['benchmark', 'measure', 'measured', 'target', 'met'], checks.map((c) => [`\`npm run ${BENCHES.find((b) => b.id === c.bench)?.npm ?? c.bench}\``, c.what, fmt(c.measured, 3), c.target, c.met ? 'yes' : '**no**'])),
+  ].join('\n');
+}
+
+function writeReadme(checks, started, code) {
+  const path = `${root}README.md`;
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return;
+  }
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return log('run-all: README.md has no <!-- bench:start --> … <!-- bench:end --> block; left as it was');
+  writeFileSync(path, `${text.slice(0, a + start.length)}\n${readmeTable(checks, started, code)}\n${text.slice(b)}`);
+  log('run-all: wrote the benchmark table of README.md');
+}
+
 // ---------- main ----------
 const started = new Date().toISOString();
 const codeAtStart = codeInfo();
@@ -424,6 +452,7 @@ if ((write || (from && !flag('--no-write'))) && failed.length === 0) {
     writeFileSync(file, `${JSON.stringify({ id: r.id, started: runStarted, code: runCode, machine: machineInfo(), command: r.command, seconds: r.seconds, targets: targetsOf(r.id, r.json), result: r.json }, null, 2)}\n`);
   }
   log(`run-all: wrote ${resultsDir.replace(root, '')}/<id>.json (${results.map((r) => r.id).join(', ')})`);
+  writeReadme(checks, runStarted, runCode);
 } else if (write) {
   log('run-all: a script failed; docs/BENCHMARKS.md left as it was');
 }
