@@ -39,9 +39,9 @@ export async function startFastUpstream() {
   };
 }
 
-export async function startMinimalGateway({ upstreams, connections = 64 }) {
+export async function startMinimalGateway({ upstreams, connections = 64, nodeFlags = [] }) {
   const config = { upstreams, connections };
-  const s = await startServerProcess({ name: 'minimal gateway', script: fileURLToPath(new URL('./minimal-gateway.mjs', import.meta.url)), args: [JSON.stringify(config)], env: cleanEnv() });
+  const s = await startServerProcess({ name: 'minimal gateway', script: fileURLToPath(new URL('./minimal-gateway.mjs', import.meta.url)), args: [JSON.stringify(config)], env: cleanEnv(), nodeFlags });
   return { ...s, config, command: 'node bench/support/minimal-gateway.mjs <config>' };
 }
 
