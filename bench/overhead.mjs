@@ -61,7 +61,7 @@ function rawCaller(origin, path, key) {
 }
 const rawToUpstream = () => rawCaller(upstreamUrl.origin, upstreamPath, KEY);
 
-const CONFIGS = [
+const ALL_CONFIGS = [
   { name: 'undici', label: 'raw undici Pool (the limit)', open: rawToUpstream },
   {
     name: 'opossum',
@@ -117,6 +117,11 @@ const CONFIGS = [
   },
 ];
 
+// BENCH_CONFIGS=minimalGateway,gateway measures a subset (each ratio needs its reference in the set).
+const only = process.env.BENCH_CONFIGS?.split(',').map((c) => c.trim()).filter(Boolean);
+const CONFIGS = only ? ALL_CONFIGS.filter((c) => only.includes(c.name)) : ALL_CONFIGS;
+if (only && CONFIGS.length !== only.length) throw new Error(`BENCH_CONFIGS: unknown configuration; known: ${ALL_CONFIGS.map((c) => c.name).join(', ')}`);
+
 async function measure(config, requests, warmup = WARMUP) {
   const client = config.open();
   try {
@@ -152,6 +157,7 @@ for (let r = 0; r < RUNS; r++) {
 await Promise.all([gateway.stop(), minimal.stop(), fast.stop()]);
 
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null);
+const missing = { rps: null, clientCpuUsPerReq: null, otherCpuUsPerReq: {} };
 const across = (f, digits = 3) => spread(runs.map(f), digits);
 const rows = CONFIGS.map((config) => {
   const all = runs.map((run) => run[config.name]);
@@ -169,20 +175,20 @@ const rows = CONFIGS.map((config) => {
     otherProcessesCpuPct: field((m) => m.foreignCpuPct, 1),
     repeatedForNoise: all.reduce((s, m) => s + m.attempts - 1, 0),
     vsUndici: {
-      rps: across((run) => ratio(run[config.name].rps, run.undici.rps)),
-      clientCpuAddedUs: across((run) => run[config.name].clientCpuUsPerReq - run.undici.clientCpuUsPerReq, 1),
+      rps: across((run) => ratio(run[config.name].rps, (run.undici ?? missing).rps)),
+      clientCpuAddedUs: across((run) => (run.undici ? run[config.name].clientCpuUsPerReq - run.undici.clientCpuUsPerReq : null), 1),
     },
     vsMinimalGateway: config.server
       ? {
-          rps: across((run) => ratio(run[config.name].rps, run.minimalGateway.rps)),
-          serverCpu: across((run) => ratio(run[config.name].otherCpuUsPerReq.server, run.minimalGateway.otherCpuUsPerReq.server)),
+          rps: across((run) => ratio(run[config.name].rps, (run.minimalGateway ?? missing).rps)),
+          serverCpu: across((run) => ratio(run[config.name].otherCpuUsPerReq.server, (run.minimalGateway ?? missing).otherCpuUsPerReq.server)),
         }
       : null,
   };
 });
 const row = (name) => rows.find((r) => r.name === name);
-const sup = row('supervisor');
-const gw = row('gateway');
+const sup = row('supervisor') ?? { vsUndici: {} };
+const gw = row('gateway') ?? { vsMinimalGateway: {} };
 const target = (what, op, required, s) => {
   const measured = s?.median ?? null;
   const met = measured !== null && (op === '≥' ? measured >= required : measured <= required);

@@ -58,6 +58,25 @@ export function summarize(file, top = 45) {
   for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${pct(us)}  ${k}`);
   lines.push('', 'total time (self + callees) per project function (dist/; recursion counted once per frame):');
   for (const [k, e] of [...inclusive].sort((a, b) => b[1].us - a[1].us).slice(0, 30)) lines.push(`${pct(e.us)}  ${k}`);
+  // Self time per area: what the project's layers, its dependencies and Node itself cost.
+  const areaOf = (key, file) => {
+    if (file === '(native)') return key.startsWith('(idle)') ? 'idle' : key.startsWith('(garbage') ? 'GC' : /^(writev|writeUtf8String|writeBuffer|read|close) /.test(key) ? 'native: socket syscalls' : 'native: other';
+    const m = /^dist\/(src\/[^/]+|machines)/.exec(file);
+    if (m) return m[1];
+    const d = /^node_modules\/((@[^/]+\/)?[^/]+)/.exec(file);
+    if (d) return d[1];
+    if (file.startsWith('node:')) return /http|stream|net|buffer/.test(file) ? 'node: http, streams, sockets' : 'node: other (events, timers, ticks)';
+    if (file.startsWith('wasm')) return 'undici (llhttp wasm)';
+    return file;
+  };
+  const areas = new Map();
+  for (const [k, us] of fns) {
+    const file = k.slice(k.lastIndexOf('  ') + 2).replace(/:\d+$/, '');
+    const a = areaOf(k, file);
+    areas.set(a, (areas.get(a) ?? 0) + us);
+  }
+  lines.push('', 'self time per area:');
+  for (const [k, us] of [...areas].sort((a, b) => b[1] - a[1])) lines.push(`${pct(us)}  ${k}`);
   lines.push('', 'self time per file:');
   for (const [k, us] of [...files].sort((a, b) => b[1] - a[1]).slice(0, 30)) lines.push(`${pct(us)}  ${k}`);
   return lines.join('\n');

@@ -6,7 +6,7 @@ if (typeof process.send === 'function') {
   process.on('message', (m) => {
     if (m?.type === 'cpu') {
       const c = process.cpuUsage();
-      process.send({ type: 'cpu', id: m.id, cpuUs: c.user + c.system });
+      process.send({ type: 'cpu', id: m.id, cpuUs: c.user + c.system, userUs: c.user, systemUs: c.system });
     }
   });
   // The channel must not keep a server alive once it has closed.
