@@ -1,5 +1,5 @@
 /**
- * Every rejection is a `SwitchboardError` with a stable `code` (DESIGN §2 "Errors").
+ * Every rejection is a `SwitchboardError` with a stable `code`.
  * Secrets never appear in a message, a field or `cause`: provider text is scrubbed first.
  */
 export type ErrorCode =
@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'SB_CIRCUIT_OPEN'
   | 'SB_RETRIES_EXHAUSTED'
   | 'SB_PROVIDER'
+  | 'SB_CONTEXT_LENGTH'
+  | 'SB_CONTENT_POLICY'
   | 'SB_AUTH'
   | 'SB_NO_KEYS'
   | 'SB_TIMEOUT'
@@ -83,13 +85,35 @@ export class ProviderError extends SwitchboardError {
     retryable?: boolean;
     retryAfterMs?: number | null;
     keyName?: string | null;
-  }) {
-    super('SB_PROVIDER', scrubSecrets(fields.message));
+  }, code: 'SB_PROVIDER' | 'SB_CONTEXT_LENGTH' | 'SB_CONTENT_POLICY' = 'SB_PROVIDER') {
+    super(code, scrubSecrets(fields.message));
     this.status = fields.status;
     this.providerCode = fields.providerCode ?? null;
     this.retryable = fields.retryable ?? false;
     this.retryAfterMs = fields.retryAfterMs ?? null;
     this.keyName = fields.keyName ?? null;
+  }
+}
+
+/**
+ * `SB_CONTEXT_LENGTH`: the provider said the prompt exceeds the model's context window (OpenAI
+ * `context_length_exceeded`, Anthropic "prompt is too long", Gemini's input-token-count 400). The
+ * router tries the request's `contextFallbacks` group.
+ */
+export class ContextLengthError extends ProviderError {
+  constructor(fields: ConstructorParameters<typeof ProviderError>[0]) {
+    super({ ...fields, retryable: false }, 'SB_CONTEXT_LENGTH');
+  }
+}
+
+/**
+ * `SB_CONTENT_POLICY`: the provider refused the content on policy grounds, as an error answer
+ * (OpenAI `content_policy_violation` / `content_filter`, Anthropic's content-filtering 400, a
+ * Gemini safety 400). The router tries the request's `contentPolicyFallbacks` group.
+ */
+export class ContentPolicyError extends ProviderError {
+  constructor(fields: ConstructorParameters<typeof ProviderError>[0]) {
+    super({ ...fields, retryable: false }, 'SB_CONTENT_POLICY');
   }
 }
 

@@ -11,6 +11,8 @@ export {
   CircuitOpenError,
   RetriesExhaustedError,
   ProviderError,
+  ContextLengthError,
+  ContentPolicyError,
   AuthError,
   NoKeysError,
   TimeoutError,
@@ -23,7 +25,7 @@ export {
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createRouter, Router, routeModel, fallsBack } from './router/index.js';
-export type { RouterOptions, RouterReport, RoutedReply, RoutedChunk } from './router/index.js';
+export type { RouterOptions, RouterReport, RoutedReply, RoutedChunk, ModelGroups, GroupName } from './router/index.js';
 export { startGateway } from './gateway/index.js';
 export { createInspector } from './inspector/index.js';
 export { machineCharts, toMermaid } from './statecharts/index.js';

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { invalid } from '../options.js';
-import { createRouter, type Router, type RouterReport } from '../router/index.js';
+import { createRouter, routeModel, type Router, type RouterReport } from '../router/index.js';
 import { startSimulator } from '../sim/index.js';
 import { mulberry32 } from '../sim/random.js';
 import type { PriorityName, Provider } from '../types.js';
@@ -242,12 +242,19 @@ function printReport(sink: Sink, report: RouterReport, breakerLog: DemoResult['b
   const failed = sum(PRIORITIES.map((p) => count.failed[p]));
   sink.line('');
   // The caller's view first: a request that fell back is one request, counted by both providers below.
-  sink.line(`Switchboard demo: ${sent} requests in ${(elapsedMs / 1000).toFixed(1)} s — ${sent - failed} answered, ${failed} failed; ${o.fallbacks} served by a fallback, ${o.retries} retries`);
-  table(sink, 'Providers', ['provider', 'requests', 'ok', 'failed', 'success %', 'retries', 'p50 ms', 'p95 ms', 'breaker', 'trips'],
-    providers.map(([name, r]) => [name, r!.summary.totalRequests, r!.summary.succeeded, r!.summary.failed, r!.summary.successRate, r!.summary.retries,
+  sink.line(`Switchboard demo: ${sent} requests in ${(elapsedMs / 1000).toFixed(1)} s — ${sent - failed} answered (${o.fallbacks} of them by a fallback model after their first provider failed), ${failed} failed; ${o.retries} retries`);
+  // Served by a fallback after failing at this provider: `report.fallbacks` is keyed by the model asked for.
+  const fellBack = new Map<string, number>();
+  for (const [from, to] of Object.entries(report.fallbacks)) {
+    const provider = routeModel(from)?.provider;
+    if (provider) fellBack.set(provider, (fellBack.get(provider) ?? 0) + sum(Object.values(to)));
+  }
+  table(sink, 'Providers (a request that fell back is counted at each provider it reached)', ['provider', 'requests', 'ok', 'failed', 'then served by a fallback', 'success %', 'retries', 'p50 ms', 'p95 ms', 'breaker', 'trips'],
+    providers.map(([name, r]) => [name, r!.summary.totalRequests, r!.summary.succeeded, r!.summary.failed, fellBack.get(name) ?? 0, r!.summary.successRate, r!.summary.retries,
       Math.round(r!.summary.p50LatencyMs), Math.round(r!.summary.p95LatencyMs), r!.circuitBreaker.state, r!.circuitBreaker.trips]));
-  table(sink, 'Priorities (queue wait, worst provider)', ['priority', 'requests', 'wait p50 ms', 'wait p99 ms'],
-    PRIORITIES.map((p) => [p, sum(providers.map(([, r]) => r!.byPriority[p].requests)),
+  // Caller requests, once each (they add up to the headline); the waits are the worst provider's.
+  table(sink, 'Priorities (caller requests; queue wait at the worst provider)', ['priority', 'requests', 'answered', 'failed', 'wait p50 ms', 'wait p99 ms'],
+    PRIORITIES.map((p) => [p, count.submitted[p], count.submitted[p] - count.failed[p], count.failed[p],
       Math.round(Math.max(0, ...providers.map(([, r]) => r!.byPriority[p].queueWaitP50Ms))), Math.round(Math.max(0, ...providers.map(([, r]) => r!.byPriority[p].queueWaitP99Ms)))]));
   table(sink, 'Keys (cooled: paused on a 429 or a spent request budget)', ['provider', 'key', 'attempts', 'ok', 'failed', '429s', 'cooled', 'state'],
     providers.flatMap(([name, r]) => Object.entries(r!.keys).map(([k, v]) => [name, k, v.attempts, v.succeeded, v.failed, v.rateLimited, cooled.get(k) ?? 0, v.state])));

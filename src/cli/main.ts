@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `switchboard` command: `serve` (the gateway), `sim` (the simulator alone), `demo` and
- * `machines`. The only place that loads `.env` into `process.env` (DESIGN §5).
+ * `machines`. The only place that loads `.env` into `process.env`.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { config as loadDotenv } from 'dotenv';
@@ -35,11 +35,11 @@ const program = new Command('switchboard')
 
 program
   .command('serve')
-  .description('the OpenAI-compatible gateway (DESIGN §9)')
+  .description('the gateway: OpenAI chat completions, embeddings and responses, Anthropic messages (README.md, "The gateway")')
   .addOption(new Option('--port <n>', 'port to listen on; 0 picks a free one').env('SWITCHBOARD_PORT').argParser(integer('--port', 0, 65535)))
   .addOption(new Option('--host <host>', 'address to bind (default 127.0.0.1; anything else needs a token)').env('SWITCHBOARD_HOST'))
   .option('--sim', 'route every provider to the embedded simulator (also the default when no key is found)')
-  .option('--config <file>', 'JSON config: providers, fallbacks, gateway (see switchboard.config.example.json)')
+  .option('--config <file>', 'JSON config: providers, aliases, fallback groups, gateway (see switchboard.config.example.json); SIGHUP re-reads it')
   .addOption(new Option('--token <token>', 'bearer token every route but /health requires (prefer the variable)').env('SWITCHBOARD_TOKEN'))
   .option('--sim-config <json|file>', 'simulator configuration (a SimConfig, see src/sim/README.md), as JSON text or a file')
   .addOption(new Option('--body-limit <bytes>', 'largest request body (default 1 MiB)').argParser(integer('--body-limit', 1)))
@@ -60,7 +60,7 @@ program
 
 program
   .command('sim')
-  .description('the provider simulator on its own (DESIGN §4)')
+  .description('the provider simulator on its own (src/sim/README.md)')
   .option('--port <n>', 'port to listen on (default: a free one)', integer('--port', 0, 65535))
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--seed <n>', 'seed of ids and error-rate draws', integer('--seed', 0), 1)

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { startGateway, type Gateway, type GatewayOptions } from '../gateway/index.js';
-import { KNOWN_MODELS } from '../gateway/index.js';
+import { KNOWN_MODELS, reloadConfigFile } from '../gateway/index.js';
+import { readEnv } from '../keys/env.js';
 import type { Logger, Provider } from '../types.js';
 
 /** `switchboard serve` options, as parsed from flags and `SWITCHBOARD_*` variables. */
@@ -102,6 +103,10 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Listened for from the start too: a hang-up's default action would kill the process.
+  const onHangUp = () => (gateway ? reload(gateway, options.config, out) : out('SIGHUP during start-up: nothing to reload yet.'));
+  process.on('SIGHUP', onHangUp);
+  void closed.then(() => process.off('SIGHUP', onHangUp), () => process.off('SIGHUP', onHangUp));
   try {
     gateway = await startGateway({
       configFile: options.config,
@@ -121,6 +126,7 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
   } catch (error) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangUp);
     throw error;
   }
   for (const line of banner(gateway)) out(line);
@@ -130,4 +136,25 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
     onSignal(signal);
   }
   return { gateway, closed };
+}
+
+/**
+ * SIGHUP: re-reads `--config` and applies it to the running gateway (no request dropped). An
+ * invalid file changes nothing and is reported with the message it would give at start. Without
+ * `--config` there is nothing to re-read (and the gateway keeps running: a hang-up never kills it).
+ */
+export function reload(gateway: Gateway, configFile: string | undefined, out: (line: string) => void): void {
+  if (!configFile) {
+    out('SIGHUP: no --config to reload; nothing changed.');
+    return;
+  }
+  try {
+    const r = reloadConfigFile(gateway.router, configFile, { sim: gateway.simulator !== undefined, env: readEnv() });
+    out(`SIGHUP: reloaded ${configFile} (${r.commands} command${r.commands === 1 ? '' : 's'} applied).`);
+    for (const note of r.notes) console.error(`switchboard: warning: ${note}`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(message.startsWith('switchboard') ? message : `switchboard: ${message}`);
+    console.error('switchboard: SIGHUP: the file above is invalid; the running configuration is unchanged.');
+  }
 }

@@ -37,8 +37,11 @@ export class TokenAuth {
       const m = /^Bearer\s+(.+)$/i.exec(header.trim());
       if (m && sameSecret(m[1]!.trim(), this.token)) return;
     }
+    // Anthropic's SDK (and Claude-based tools) send the key as `x-api-key`: the gateway token too.
+    const apiKey = req.headers['x-api-key'];
+    if (typeof apiKey === 'string' && sameSecret(apiKey.trim(), this.token)) return;
     if ((req.method === 'GET' || req.method === 'HEAD') && this.hasSession(req)) return;
-    throw new HttpError(401, 'SB_UNAUTHORIZED', 'missing or wrong token: send `Authorization: Bearer <SWITCHBOARD_TOKEN>`', {
+    throw new HttpError(401, 'SB_UNAUTHORIZED', 'missing or wrong token: send `Authorization: Bearer <SWITCHBOARD_TOKEN>` (or `x-api-key: <SWITCHBOARD_TOKEN>`)', {
       headers: { 'www-authenticate': 'Bearer realm="switchboard"' },
     });
   }

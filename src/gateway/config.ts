@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Env } from '../keys/env.js';
 import { invalid } from '../options.js';
-import type { RouterOptions } from '../router/index.js';
+import { validateGroups, type ModelGroups } from '../router/index.js';
 import type { SimConfig } from '../sim/index.js';
-import { PROVIDERS, type KeyConfig } from '../types.js';
+import { PROVIDERS, type KeyConfig, type Provider } from '../types.js';
 
 /** Server settings, from `startGateway` options or a config file's `gateway` section. Times in ms. */
 export interface GatewaySettings {
@@ -30,14 +30,35 @@ export interface GatewaySettings {
   drainTimeoutMs?: number;
 }
 
-/** A key in a config file: an environment variable's name, or `{ env, name?, maxConcurrent? }`, or `{ name, secret, maxConcurrent? }`. */
-export type ConfigKey = string | { env: string; name?: string; maxConcurrent?: number } | KeyConfig;
+/**
+ * A key in a config file: the NAME of an environment variable, or `{ env, name?, maxConcurrent? }`.
+ * Never the secret itself: a value that looks like one is refused, and so is `{ secret }`.
+ */
+export type ConfigKey = string | { env: string; name?: string; maxConcurrent?: number };
 
-/** The JSON config file (`--config`): createSupervisor options per provider, fallbacks, and the server settings. */
+/** A key named in a config file, not yet read from the environment. */
+export interface KeySpec {
+  env: string;
+  name: string;
+  maxConcurrent?: number;
+}
+
+/** The JSON config file (`--config`): createSupervisor options per provider, aliases, fallback groups, and the server settings. */
 export interface GatewayConfig {
   providers?: Partial<Record<string, Record<string, unknown> & { keys?: ConfigKey[] }>>;
   fallbacks?: Record<string, string[]>;
+  contextFallbacks?: Record<string, string[]>;
+  contentPolicyFallbacks?: Record<string, string[]>;
+  aliases?: Record<string, string>;
   gateway?: GatewaySettings;
+}
+
+/** A checked config: provider options with their keys still named (`KeySpec`), the groups, the server settings. */
+export interface ResolvedConfig extends Partial<ModelGroups> {
+  /** Where it came from, for messages: `config switchboard.config.json`. */
+  source: string;
+  providers?: Partial<Record<Provider, Record<string, unknown> & { keys?: KeySpec[] }>>;
+  gateway: GatewaySettings;
 }
 
 type Check = { rule: string; test: (v: unknown) => boolean };
@@ -107,8 +128,8 @@ export function validateGatewayOptions(options: Record<string, unknown>): void {
   }
 }
 
-/** Reads and checks a config file (JSON). Keys named by environment variables are resolved against `env`. */
-export function loadConfigFile(path: string, env: Env): ReturnType<typeof resolveConfig> {
+/** Reads and checks a config file (JSON). Keys stay environment variable names until `keysFromEnv`. */
+export function loadConfigFile(path: string, _env?: Env): ResolvedConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -121,54 +142,93 @@ export function loadConfigFile(path: string, env: Env): ReturnType<typeof resolv
   } catch (error) {
     throw new ConfigError(`config ${path}: not valid JSON: ${(error as Error).message}`, 'configFile');
   }
-  return resolveConfig(json, `config ${path}`, env);
+  return resolveConfig(json, `config ${path}`);
 }
 
+const TOP_LEVEL = ['providers', 'aliases', 'fallbacks', 'contextFallbacks', 'contentPolicyFallbacks', 'gateway'];
+
 /**
- * Checks a config object's shape and turns its keys into `{ name, secret }`. The provider options
- * themselves are validated by `createRouter`, with the same messages as the library's options.
+ * Checks a config object's shape: unknown names (with a "did you mean"), the server settings, the
+ * aliases and fallback groups (the router's own check), and that every key is an environment
+ * variable's name. The provider options themselves are validated by `createRouter`, with the same
+ * messages as the library's options.
  */
-export function resolveConfig(json: unknown, where: string, env: Env): { providers?: RouterOptions['providers']; fallbacks?: Record<string, string[]>; gateway: GatewaySettings } {
+export function resolveConfig(json: unknown, where: string, _env?: Env): ResolvedConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(where, 'config', 'a JSON object', json);
   const config = json as Record<string, unknown>;
   for (const key of Object.keys(config)) {
-    if (!['providers', 'fallbacks', 'gateway', '$schema', 'comment'].includes(key)) throw unknownName(where, key, ['providers', 'fallbacks', 'gateway']);
+    if (![...TOP_LEVEL, '$schema', 'comment'].includes(key)) throw unknownName(where, key, TOP_LEVEL);
   }
   const gateway = config.gateway ?? {};
   if (typeof gateway !== 'object' || gateway === null || Array.isArray(gateway)) throw invalid(where, 'gateway', 'an object', gateway);
   validateSettings(gateway as Record<string, unknown>, where, 'gateway.');
-  let providers: RouterOptions['providers'] | undefined;
+  let providers: ResolvedConfig['providers'];
   if (config.providers !== undefined) {
     if (typeof config.providers !== 'object' || config.providers === null || Array.isArray(config.providers)) throw invalid(where, 'providers', 'an object of provider options', config.providers);
     providers = {};
     for (const [name, opts] of Object.entries(config.providers as Record<string, unknown>)) {
       if (!(PROVIDERS as readonly string[]).includes(name)) throw unknownName(where, `providers.${name}`, [...PROVIDERS]);
       if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw invalid(where, `providers.${name}`, 'an object of createSupervisor options', opts);
-      const o = { ...(opts as Record<string, unknown>) };
-      if (o.keys !== undefined) o.keys = resolveKeys(o.keys, `${where}`, `providers.${name}.keys`, env);
-      (providers as Record<string, unknown>)[name] = o;
+      const o: Record<string, unknown> = { ...(opts as Record<string, unknown>) };
+      if (o.keys !== undefined) o.keys = keySpecs(o.keys, where, `providers.${name}.keys`);
+      providers[name as Provider] = o;
     }
   }
-  const fallbacks = config.fallbacks as Record<string, string[]> | undefined;
-  return { providers, fallbacks, gateway: gateway as GatewaySettings };
+  const groups = validateGroups(config, where);
+  const present = Object.fromEntries(Object.entries(groups).filter(([k]) => config[k] !== undefined));
+  return { source: where, ...present, ...(providers ? { providers } : {}), gateway: gateway as GatewaySettings };
 }
 
-function resolveKeys(keys: unknown, where: string, path: string, env: Env): KeyConfig[] {
-  if (!Array.isArray(keys)) throw invalid(where, path, 'an array of environment variable names or { env | secret, name?, maxConcurrent? }', keys);
-  return keys.map((k: unknown, i): KeyConfig => {
+/** An environment variable's name as shells write them. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** What providers' keys look like: OpenAI `sk-…`, Anthropic `sk-ant-…`, Groq `gsk_…`, Google `AIza…`. */
+const SECRET_PREFIX = /^(?:sk-|sk_|gsk_|AIza|xai-|key-)/;
+
+/** Whether a config value is a secret pasted where a variable's name belongs (and so must not be echoed). */
+export function looksLikeSecret(value: string): boolean {
+  if (!ENV_NAME.test(value) || SECRET_PREFIX.test(value)) return true;
+  // A long run of mixed case and digits is a token, not a name (names are UPPER_SNAKE by convention).
+  return value.length >= 24 && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value);
+}
+
+function refuseSecret(where: string, at: string, value: string): ConfigError {
+  // Four characters at most: enough to recognise which key it was, too few to use it.
+  const shown = value.length > 4 ? `${value.slice(0, 4)}…` : '…';
+  return new ConfigError(
+    `${where}: \`${at}\` looks like a secret ("${shown}"), not the name of an environment variable. Put the key in the environment (for example OPENAI_API_KEY=…, or in .env) and write the variable's name here; then rotate that key, since it was saved in a file`,
+    at,
+  );
+}
+
+function keySpecs(keys: unknown, where: string, path: string): KeySpec[] {
+  if (!Array.isArray(keys)) throw invalid(where, path, 'an array of environment variable names or { env, name?, maxConcurrent? }', Array.isArray(keys) ? keys : typeof keys);
+  return keys.map((k: unknown, i): KeySpec => {
     const at = `${path}[${i}]`;
-    const fromEnv = (variable: string): string => {
-      const secret = env[variable]?.trim();
-      if (!secret) throw new ConfigError(`${where}: \`${at}\` names the environment variable ${variable}, which is not set`, at);
-      return secret;
-    };
-    if (typeof k === 'string' && k !== '') return { name: k, secret: fromEnv(k) };
+    if (typeof k === 'string' && k !== '') {
+      if (looksLikeSecret(k)) throw refuseSecret(where, at, k);
+      return { env: k, name: k };
+    }
     if (typeof k === 'object' && k !== null && !Array.isArray(k)) {
       const o = k as Record<string, unknown>;
-      const max = o.maxConcurrent === undefined ? {} : { maxConcurrent: o.maxConcurrent as number };
-      if (typeof o.env === 'string' && o.env !== '') return { name: typeof o.name === 'string' && o.name ? o.name : o.env, secret: fromEnv(o.env), ...max };
-      if (typeof o.secret === 'string') return { name: o.name as string, secret: o.secret, ...max };
+      if ('secret' in o) {
+        throw new ConfigError(`${where}: \`${at}.secret\` is not accepted: a config file never holds a secret. Name the environment variable that holds it: { "env": "OPENAI_API_KEY" }`, `${at}.secret`);
+      }
+      for (const field of Object.keys(o)) if (!['env', 'name', 'maxConcurrent'].includes(field)) throw unknownName(where, `${at}.${field}`, ['env', 'name', 'maxConcurrent']);
+      if (typeof o.env !== 'string' || o.env === '') throw invalid(where, `${at}.env`, 'the name of an environment variable', typeof o.env === 'string' ? o.env : typeof o.env);
+      if (looksLikeSecret(o.env)) throw refuseSecret(where, `${at}.env`, o.env);
+      if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw invalid(where, `${at}.name`, 'a non-empty string', o.name);
+      if (o.maxConcurrent !== undefined && (typeof o.maxConcurrent !== 'number' || !Number.isInteger(o.maxConcurrent) || o.maxConcurrent < 1)) throw invalid(where, `${at}.maxConcurrent`, 'an integer >= 1', o.maxConcurrent);
+      return { env: o.env, name: typeof o.name === 'string' ? o.name : o.env, ...(o.maxConcurrent !== undefined ? { maxConcurrent: o.maxConcurrent as number } : {}) };
     }
-    throw invalid(where, at, 'an environment variable name or { env | secret, name?, maxConcurrent? }', k);
+    throw invalid(where, at, 'an environment variable name or { env, name?, maxConcurrent? }', typeof k === 'string' ? k : typeof k);
+  });
+}
+
+/** Reads the keys a config names from `env`; `SB_CONFIG` naming the first variable that is not set. */
+export function keysFromEnv(specs: readonly KeySpec[], env: Env, where: string, path: string): KeyConfig[] {
+  return specs.map((spec, i) => {
+    const secret = env[spec.env]?.trim();
+    if (!secret) throw new ConfigError(`${where}: \`${path}[${i}]\` names the environment variable ${spec.env}, which is not set`, `${path}[${i}]`);
+    return { name: spec.name, secret, ...(spec.maxConcurrent !== undefined ? { maxConcurrent: spec.maxConcurrent } : {}) };
   });
 }

@@ -30,7 +30,7 @@ export type Handler = (ctx: RequestContext) => Promise<void> | void;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** DESIGN §9: the client's id when it matches `[A-Za-z0-9._:-]{1,128}`, otherwise a new one. */
+/** the client's id when it matches `[A-Za-z0-9._:-]{1,128}`, otherwise a new one. */
 export function requestIdOf(req: IncomingMessage): string {
   const id = req.headers['x-request-id'];
   return typeof id === 'string' && REQUEST_ID.test(id) ? id : `req_${randomUUID().replaceAll('-', '')}`;

@@ -39,7 +39,7 @@ function upstreamStatus(status: number | null | undefined): number {
   return status;
 }
 
-/** DESIGN §9: the HTTP status of every `SwitchboardError` code. */
+/** the HTTP status of every `SwitchboardError` code. */
 const STATUS_BY_CODE: Record<ErrorCode, (e: SwitchboardError & { status?: number | null }) => number> = {
   SB_CONFIG: (e) => (e instanceof UnknownModelError || e.status === 404 ? 404 : 400),
   SB_QUEUE_FULL: () => 429,
@@ -50,6 +50,8 @@ const STATUS_BY_CODE: Record<ErrorCode, (e: SwitchboardError & { status?: number
   SB_TIMEOUT: () => 504,
   SB_BAD_RESPONSE: () => 502,
   SB_PROVIDER: (e) => upstreamStatus(e.status),
+  SB_CONTEXT_LENGTH: () => 400,
+  SB_CONTENT_POLICY: () => 400,
   SB_RETRIES_EXHAUSTED: (e) => upstreamStatus(e.status),
   // Only reached when the client has gone; nobody reads it (nginx's "client closed request").
   SB_ABORTED: () => 499,

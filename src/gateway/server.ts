@@ -15,7 +15,7 @@ import { buildRoutes, findRoute } from './routes/table.js';
 import type { Gateway, GatewayOptions } from './types.js';
 import { buildUpstream } from './upstream.js';
 
-/** DESIGN §9's defaults. */
+/** The defaults. */
 export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 8787,
@@ -38,7 +38,7 @@ function definedSettings(source: Record<string, unknown> | undefined): Partial<G
 }
 
 /**
- * Starts the OpenAI-compatible gateway (DESIGN §9) on `node:http`: `POST /v1/chat/completions`,
+ * Starts the OpenAI-compatible gateway on `node:http`: `POST /v1/chat/completions`,
  * `POST /v1/embeddings`, `GET /v1/models`, `GET /health`, `/report`, `/metrics`, `/inspect`.
  * With no provider key found (or `sim: true`) every provider is routed to an embedded simulator.
  *
@@ -74,7 +74,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const clock = options.clock ?? systemClock;
   const upstream = await buildUpstream({
     router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,
-    providers: config?.providers, fallbacks: config?.fallbacks, env, logger,
+    config, env, logger,
   });
   const { router, simulator } = upstream;
   let inspector: Inspector | null = null;

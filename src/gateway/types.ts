@@ -5,7 +5,7 @@ import type { GatewayConfig, GatewaySettings } from './config.js';
 import type { InspectorFactory } from './inspector.js';
 
 /**
- * Options of `startGateway` (DESIGN §9). Times in ms. Explicit options win over the config
+ * Options of `startGateway`. Times in ms. Explicit options win over the config
  * file's `gateway` section, which wins over the defaults.
  */
 export interface GatewayOptions extends GatewaySettings {

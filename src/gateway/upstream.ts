@@ -2,7 +2,7 @@ import { loadKeys, type Env } from '../keys/env.js';
 import { createRouter, type Router, type RouterOptions } from '../router/index.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
 import { PROVIDERS, type KeyConfig, type Logger, type Provider } from '../types.js';
-import type { GatewaySettings } from './config.js';
+import { keysFromEnv, type GatewaySettings, type ResolvedConfig } from './config.js';
 
 /** Keys per provider in simulator mode: two, so key failover and round-robin are visible. */
 const SIM_KEYS_PER_PROVIDER = 2;
@@ -25,8 +25,8 @@ export interface UpstreamOptions {
   router?: Router;
   sim: boolean;
   simConfig?: GatewaySettings['simConfig'];
-  providers?: RouterOptions['providers'];
-  fallbacks?: Record<string, string[]>;
+  /** The checked config (file or object): provider options with keys still named, groups, aliases. */
+  config?: ResolvedConfig;
   env: Env;
   logger?: Logger;
 }
@@ -48,10 +48,11 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
   if (options.router) {
     return { router: options.router, ownsRouter: false, simulator: null, simulatorReason: null, providers: [...options.router.boards.keys()], secrets: [] };
   }
-  const configured = options.providers;
+  const configured = options.config?.providers;
+  const groups = routerGroups(options.config);
   const listed: Provider[] = configured ? (Object.keys(configured) as Provider[]) : [...PROVIDERS];
-  const keysOf = (p: Provider): KeyConfig[] => configured?.[p]?.keys ?? loadKeys(p, options.env).map((k) => ({ name: k.name, secret: k.secret }));
-  const found = new Map(listed.map((p) => [p, keysOf(p)] as const));
+  // With --sim, every provider runs on fake keys: the config's key names need not be set.
+  const found = new Map(listed.map((p) => [p, options.sim ? [] : providerKeys(p, options.config, options.env)] as const));
   const anyKey = [...found.values()].some((k) => k.length > 0);
   const reason = options.sim ? 'requested' : anyKey ? null : 'no-keys';
 
@@ -60,8 +61,8 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
     const simulator = await startSimulator({ seed, ...config });
     try {
       const providers: RouterOptions['providers'] = {};
-      for (const p of PROVIDERS) providers[p] = { ...configured?.[p], baseUrl: simulator.urls[p], keys: simulatorKeys(p) };
-      const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env });
+      for (const p of PROVIDERS) providers[p] = { ...(configured?.[p] as object), baseUrl: simulator.urls[p], keys: simulatorKeys(p) };
+      const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env });
       return { router, ownsRouter: true, simulator, simulatorReason: reason, providers: [...PROVIDERS], secrets: [] };
     } catch (error) {
       await simulator.stop();
@@ -74,13 +75,27 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
   const secrets: string[] = [];
   for (const [p, keys] of found) {
     if (keys.length === 0) {
-      // DESIGN §9: a provider with no key is not routable (its models answer 404).
+      // a provider with no key is not routable (its models answer 404).
       if (configured) options.logger?.warn?.({ provider: p }, `gateway: ${p} is configured but has no key; its models are not routable`);
       continue;
     }
-    providers[p] = { ...configured?.[p], keys };
+    providers[p] = { ...(configured?.[p] as object), keys };
     for (const k of keys) secrets.push(k.secret);
   }
-  const router = createRouter({ providers, fallbacks: options.fallbacks, logger: options.logger, env: options.env });
+  const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env });
   return { router, ownsRouter: true, simulator: null, simulatorReason: null, providers: Object.keys(providers) as Provider[], secrets };
+}
+
+/** A provider's keys: those its config entry names (read from `env`), else the environment's own (`OPENAI_API_KEY`, `_1` …). */
+export function providerKeys(p: Provider, config: ResolvedConfig | undefined, env: Env): KeyConfig[] {
+  const specs = config?.providers?.[p]?.keys;
+  if (specs) return keysFromEnv(specs, env, config!.source, `providers.${p}.keys`);
+  return loadKeys(p, env).map((k) => ({ name: k.name, secret: k.secret }));
+}
+
+/** The aliases and groups a config gives, for `createRouter`. */
+export function routerGroups(config: ResolvedConfig | undefined): Pick<RouterOptions, 'aliases' | 'fallbacks' | 'contextFallbacks' | 'contentPolicyFallbacks'> {
+  if (!config) return {};
+  const { aliases, fallbacks, contextFallbacks, contentPolicyFallbacks } = config;
+  return Object.fromEntries(Object.entries({ aliases, fallbacks, contextFallbacks, contentPolicyFallbacks }).filter(([, v]) => v !== undefined));
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { systemClock } from '../clock.js';
 import { invalid } from '../options.js';
 import type { Router } from '../router/router.js';
+import { scrubSecrets } from '../errors.js';
 import { machineCharts, toSvg } from '../statecharts/index.js';
 import type { Clock, Provider } from '../types.js';
 import { BoardTracker, summarize, type InspectorTransition } from './feed.js';
@@ -10,6 +11,20 @@ import { renderPage } from './page.js';
 import { frame, SseClient } from './sse.js';
 
 export type { InspectorTransition } from './feed.js';
+
+/**
+ * The statechart SVGs of the page, laid out once per process: the charts are static, and ELK's
+ * layout is asynchronous (tens of ms), so the first inspector starts it and every page reuses it.
+ * A failed layout is forgotten, so the next page tries again.
+ */
+let svgCache: Promise<Array<{ name: string; svg: string }>> | null = null;
+function chartSvgs(): Promise<Array<{ name: string; svg: string }>> {
+  svgCache ??= Promise.all(machineCharts().map(async (c) => ({ name: c.name, svg: await toSvg(c, { style: false }) })));
+  svgCache.catch(() => {
+    svgCache = null;
+  });
+  return svgCache;
+}
 
 export interface InspectorOptions {
   /** Timestamps and the summary/heartbeat timers; default the real clock. */
@@ -25,7 +40,7 @@ export interface InspectorOptions {
 }
 
 export interface Inspector {
-  /** `GET /inspect`: the self-contained live page (HTML, inline CSS and script, no network). */
+  /** `GET /inspect`: the self-contained live page (HTML, inline CSS and script, no network); answered once the statecharts are laid out (once per process). */
   page(req: IncomingMessage, res: ServerResponse): void;
   /** `GET /inspect/events`: Server-Sent Events — `hello`, `transition`, `state`, `dropped`. */
   events(req: IncomingMessage, res: ServerResponse): void;
@@ -34,7 +49,7 @@ export interface Inspector {
 }
 
 /**
- * A live view of a router's actors (DESIGN §1, §9 `GET /inspect`). It follows every child actor of
+ * A live view of a router's actors (`GET /inspect`; docs/INSPECT.md). It follows every child actor of
  * every board (breaker, key slots, batchers, retries) and streams their state changes as
  * `{ provider, actor, from?, to, at }`, plus a throttled `router.state()` summary — never a raw XState
  * snapshot, so nothing but names and figures leaves the process. Memory is bounded per client.
@@ -65,7 +80,6 @@ export function createInspector(router: Router, options: InspectorOptions = {}):
   let closed = false;
   let summaryTimer: unknown = null;
   let heartbeatTimer: unknown = null;
-  let charts: Array<{ name: string; svg: string }> | null = null;
 
   const flush = () => {
     flushQueued = false;
@@ -90,6 +104,9 @@ export function createInspector(router: Router, options: InspectorOptions = {}):
       setImmediate(flush);
     }
   };
+
+  // Laid out now, so the first page does not wait for it.
+  chartSvgs().catch(() => {});
 
   const trackers = new Map<Provider, BoardTracker>();
   for (const [name, board] of router.boards) trackers.set(name, new BoardTracker(name, board, () => clock.now(), onTransition));
@@ -129,22 +146,33 @@ export function createInspector(router: Router, options: InspectorOptions = {}):
     return true;
   };
 
+  const sendPage = (req: IncomingMessage, res: ServerResponse, charts: Array<{ name: string; svg: string }>) => {
+    if (res.destroyed) return;
+    const nonce = randomBytes(16).toString('base64');
+    const html = renderPage({ charts, nonce, boot: { intervalMs, state: summary(), recent } });
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      // Nothing but this page's own script and style, and its event stream on the same origin.
+      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    });
+    res.end(req.method === 'HEAD' ? undefined : html);
+  };
+
   return {
     page(req, res) {
       if (wrongMethod(req, res)) return;
       if (closed) return unavailable(res, 'the inspector is closed\n');
-      charts ??= machineCharts().map((c) => ({ name: c.name, svg: toSvg(c, { style: false }) }));
-      const nonce = randomBytes(16).toString('base64');
-      const html = renderPage({ charts, nonce, boot: { intervalMs, state: summary(), recent } });
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
-        // Nothing but this page's own script and style, and its event stream on the same origin.
-        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-      });
-      res.end(req.method === 'HEAD' ? undefined : html);
+      chartSvgs().then(
+        (charts) => (closed ? unavailable(res, 'the inspector is closed\n') : sendPage(req, res, charts)),
+        (err: unknown) => {
+          if (res.headersSent || res.destroyed) return;
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(`the statecharts could not be laid out: ${scrubSecrets(String(err))}\n`);
+        },
+      );
     },
 
     events(req, res) {

@@ -53,11 +53,11 @@ export const PAGE_SCRIPT = String.raw`
     var keyTotals = p.keyTotals || {};
     card.appendChild(h('div', { className: 'sub', text: 'keys' }));
     card.appendChild(p.keys.length === 0 ? h('div', { className: 'empty', text: 'no keys' }) :
-      h('div', { className: 'wide' }, h('table', null, h('thead', null, h('tr', null, ['key', 'state', 'in flight', 'remaining req', 'remaining tok', 'until', 'attempts', '429s'].map(function (x) { return h('th', { text: x }); }))),
+      h('div', { className: 'wide' }, h('table', null, h('thead', null, h('tr', null, ['key', 'state', 'in flight', 'req left', 'tokens left', 'cools for', 'attempts', '429s'].map(function (x) { return h('th', { text: x }); }))),
         h('tbody', null, p.keys.map(function (k) {
           var kt = keyTotals[k.name] || {};
           var until = k.untilMs === null || k.untilMs === undefined ? '–' : ms(Math.max(0, k.untilMs - state.now));
-          return h('tr', null, h('td', { text: k.name }), h('td', null, pill(k.state, 'key-' + name + '-' + k.name)),
+          return h('tr', null, h('td', { className: 'name', text: k.name }), h('td', null, pill(k.state, 'key-' + name + '-' + k.name)),
             h('td', { className: 'num', text: k.inFlight + '/' + k.maxConcurrent }), h('td', { className: 'num', text: num(k.remainingRequests) }),
             h('td', { className: 'num', text: num(k.remainingTokens) }), h('td', { className: 'num', text: until }),
             h('td', { className: 'num', text: num(kt.attempts) }), h('td', { className: 'num', text: num(kt.rateLimited) }));
@@ -83,18 +83,23 @@ export const PAGE_SCRIPT = String.raw`
     renderCharts();
   }
 
+  // byState: state path -> the actors there ('openai', 'openai/primary' ...). The badge sits inside
+  // the state's box, where at most data-chars characters fit: the names when they fit, else a count.
   function setBadges(machine, byState) {
     var svg = document.querySelector('svg[data-machine="' + machine + '"]');
     if (!svg) return;
     svg.querySelectorAll('g.state').forEach(function (g) {
-      var label = byState[g.getAttribute('data-state')] || '';
-      g.classList.toggle('active', label !== '');
+      var who = byState[g.getAttribute('data-state')] || [];
+      g.classList.toggle('active', who.length > 0);
       var badge = g.querySelector('text.badge');
-      if (badge) badge.textContent = label;
+      if (!badge) return;
+      var max = Number(badge.getAttribute('data-chars')) || 12;
+      var text = who.join(', ');
+      if (text.length > max) text = who.length > 1 ? who.length + ' actors' : text.slice(0, max - 1) + '\u2026';
+      badge.textContent = text;
     });
   }
   function add(map, key, item) { (map[key] = map[key] || []).push(item); }
-  function counted(map) { var out = {}; for (var k in map) out[k] = map[k].length > 2 ? map[k].length + ' actors' : map[k].join(', '); return out; }
 
   function renderCharts() {
     var sup = {}, br = {}, keys = {}, batch = {}, retry = {};
@@ -105,24 +110,32 @@ export const PAGE_SCRIPT = String.raw`
       p.keys.forEach(function (k) { add(keys, k.state, n + '/' + k.name); });
       p.batchers.forEach(function (b) { add(batch, b.state, n + '/' + b.model); });
       var r = p.retries || {};
-      for (var s in r) for (var i = 0; i < r[s]; i++) add(retry, s, n);
+      for (var s in r) if (r[s] > 0) add(retry, s, r[s] > 1 ? n + ' \u00d7' + r[s] : n);
     });
-    setBadges('supervisor', counted(sup));
-    setBadges('circuitBreaker', counted(br));
-    setBadges('keySlot', counted(keys));
-    setBadges('batcher', counted(batch));
-    setBadges('retry', counted(retry));
+    setBadges('supervisor', sup);
+    setBadges('circuitBreaker', br);
+    setBadges('keySlot', keys);
+    setBadges('batcher', batch);
+    setBadges('retry', retry);
   }
 
+  // Figures for reading: a duration (a key ending in Ms) as '445 ms' or '1.2 s', an instant as a
+  // time of day, any other fraction to two decimals.
+  function figure(k, v) {
+    if (typeof v !== 'number') return String(v);
+    if (k === 'untilMs') return time(v);
+    if (/Ms$/.test(k)) return ms(v);
+    return Number.isInteger(v) ? String(v) : String(Math.round(v * 100) / 100);
+  }
   function detailText(d) {
     if (!d) return '';
     return Object.keys(d).filter(function (k) { return d[k] !== null && d[k] !== undefined; }).map(function (k) {
-      return k + '=' + (k === 'untilMs' ? time(d[k]) : d[k]);
+      return k.replace(/Ms$/, '') + '=' + figure(k, d[k]);
     }).join(' ');
   }
   function transitionRow(t) {
-    return h('tr', null, h('td', { text: time(t.at) }), h('td', { text: t.provider }), h('td', { text: t.actor }),
-      h('td', null, t.from ? pill(t.from) : h('span', { className: 'empty', text: 'new' }), ' → ', pill(t.to)), h('td', { text: detailText(t.detail) }));
+    return h('tr', null, h('td', { text: time(t.at) }), h('td', { text: t.provider }), h('td', { className: 'name', text: t.actor }),
+      h('td', null, t.from ? pill(t.from) : h('span', { className: 'empty', text: 'new' }), ' → ', pill(t.to)), h('td', { className: 'detail', text: detailText(t.detail) }));
   }
   function renderRecent() {
     var body = document.getElementById('recent');

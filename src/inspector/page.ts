@@ -74,6 +74,8 @@ main{padding:16px 20px;display:flex;flex-direction:column;gap:16px}
 table{border-collapse:collapse;width:100%;font-size:12.5px}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid var(--line);white-space:nowrap}
 th{color:var(--mute);font-weight:500}td.num{text-align:right;font-variant-numeric:tabular-nums}
+/* Names and details wrap rather than push the last columns out of a card at 1280 px. */
+td.name,td.detail{white-space:normal;overflow-wrap:anywhere}td.detail{min-width:16ch}
 .sub{margin:10px 0 4px;font-size:12px;color:var(--mute);text-transform:uppercase;letter-spacing:.04em}
 .scroll{max-height:320px;overflow:auto}.wide{overflow-x:auto}
 .transitions td{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}

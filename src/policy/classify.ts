@@ -1,4 +1,5 @@
-import { BadResponseError, ProviderError, TransportError } from '../errors.js';
+import { BadResponseError, TransportError } from '../errors.js';
+import { providerErrorFor } from '../providers/error-kind.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { HttpResponse } from '../transport/types.js';
 import { BodyTooLargeError } from '../transport/undici.js';
@@ -42,7 +43,7 @@ export function classifyResponse(res: HttpResponse, adapter: ProviderAdapter, no
   else if (status === 429) kind = 'rateLimited';
   else if (shouldRetry === 'true' || RETRYABLE_STATUS.has(status)) kind = 'retryable';
   else kind = 'fatal';
-  const error = new ProviderError({
+  const error = providerErrorFor(adapter.provider, parsed, {
     status,
     message: parsed.message,
     providerCode: parsed.providerCode,

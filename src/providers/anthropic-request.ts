@@ -1,5 +1,5 @@
 /**
- * The Messages API request body from the OpenAI request surface (DESIGN §12,
+ * The Messages API request body from the OpenAI request surface (
  * docs.anthropic.com/en/api/messages, /docs/build-with-claude/tool-use, /vision).
  */
 import type { RichChatMessage, RichChatRequest } from '../types.js';

@@ -1,5 +1,5 @@
 /**
- * The `generateContent` request body from the OpenAI request surface (DESIGN §12;
+ * The `generateContent` request body from the OpenAI request surface (
  * ai.google.dev/api/generate-content, /gemini-api/docs/function-calling, /structured-output).
  */
 import type { RichChatMessage, RichChatRequest } from '../types.js';

@@ -17,7 +17,7 @@ export function registerAdapter(adapter: ProviderAdapter): void {
   adapters[adapter.provider] = adapter;
 }
 
-/** The wire format of `provider` (DESIGN §3); undefined for a name that is not a provider. */
+/** The wire format of `provider`; undefined for a name that is not a provider. */
 export function getAdapter(provider: Provider): ProviderAdapter | undefined {
   return adapters[provider];
 }

@@ -75,7 +75,7 @@ export function parseEventJson(data: string, provider: string): Record<string, u
 /**
  * The chat.completion.chunk parser. Only choice 0 is read. Chunks that carry nothing (the opening
  * `role` chunk) are not emitted, so the first chunk a caller sees has content — retries stay
- * possible until then (DESIGN §11). The finish chunk is held back until the usage chunk that
+ * possible until then. The finish chunk is held back until the usage chunk that
  * `stream_options.include_usage` sends after it (or `[DONE]`), and leaves merged with it: the
  * last chunk carries both `finishReason` and `usage`. Groq's `x_groq.usage` counts as usage.
  * A mid-stream `{ error }` event is `SB_BAD_RESPONSE` with its message.

@@ -31,7 +31,7 @@ function openAIMessage(m: RichChatMessage): Record<string, unknown> {
 
 /**
  * The OpenAI chat body: system text first, then the messages in OpenAI's own shape (content parts,
- * tool calls and tool results pass through, DESIGN §12), `tools`, `tool_choice`, `response_format`;
+ * tool calls and tool results pass through), `tools`, `tool_choice`, `response_format`;
  * `extra` passed through verbatim. `maxTokensField` is `max_tokens` unless the model needs
  * `max_completion_tokens` (OpenAI's reasoning models); OpenAI-compatible servers (Groq) keep
  * `max_tokens`. `stream` says whether to ask for `stream: true` with usage in the last chunk; the

@@ -1,5 +1,5 @@
 /**
- * The OpenAI request surface (DESIGN §12) as the anthropic and gemini translations read it:
+ * The OpenAI request surface as the anthropic and gemini translations read it:
  * content parts, tools, tool choice, JSON mode, and the OpenAI-only fields that may arrive in
  * `extra`. Anything with no translation is a `ConfigError` whose `field` is the path in OpenAI's
  * request body (`n`, `tools[1].type`, `messages[3].content[0].image_url.detail` …), so the gateway's
@@ -82,7 +82,7 @@ export function textOnly(content: unknown, field: string, provider: Provider, wh
 
 /**
  * The system text of a provider that takes it apart from the turns: `request.system` first, then
- * every system (or developer) message, joined by a blank line (DESIGN §3).
+ * every system (or developer) message, joined by a blank line.
  */
 export function richSystemText(req: RichChatRequest, provider: Provider): string | undefined {
   let out = req.system;

@@ -20,7 +20,7 @@ export interface ParsedChat {
 }
 
 /**
- * Parses one provider's streaming format, one Server-Sent Event at a time (DESIGN §11).
+ * Parses one provider's streaming format, one Server-Sent Event at a time.
  * `push` returns the chunks the event carries (possibly none) and throws `BadResponseError` on a
  * malformed event or a provider `error` event; `done` turns true at the provider's end marker.
  */
@@ -60,7 +60,7 @@ export interface RateLimitInfo {
 }
 
 /**
- * One provider's wire format (DESIGN §3). Pure: builds requests and parses answers;
+ * One provider's wire format. Pure: builds requests and parses answers;
  * the transport sends them. Parse functions throw `BadResponseError` on a body that
  * is not what the API promises.
  */
@@ -73,7 +73,7 @@ export interface ProviderAdapter {
   /**
    * Builds the chat request. Tools, tool choice, JSON mode and image parts are translated into the
    * provider's own form (anthropic, gemini) or passed through (openai, groq); a field with no
-   * translation throws `ConfigError` naming the field (DESIGN §12).
+   * translation throws `ConfigError` naming the field.
    */
   buildChat(request: RichChatRequest, ctx: BuildContext): HttpRequest;
   /** The same request asking for the provider's streaming format. */

@@ -7,13 +7,20 @@ import { createUndiciTransport } from '../transport/undici.js';
 import type { Transport } from '../transport/types.js';
 import { PROVIDERS, type BoardState, type ChatChunk, type ChatReply, type ChatRequest, type RichChatReply, type RichChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
 import { ConfigError } from '../errors.js';
+import { failureGroup, validateGroups, type GroupName, type ModelGroups } from './groups.js';
 import { routeModel } from './routing.js';
 
-/** Options of `createRouter` (DESIGN §13). Shared `clock`, `random`, `logger`, `inspect`, `transport` apply to every provider. */
+/** Options of `createRouter`. Shared `clock`, `random`, `logger`, `inspect`, `transport` apply to every provider. */
 export interface RouterOptions {
   providers: Partial<Record<Provider, Omit<SupervisorOptions, 'provider'>>>;
-  /** `{ [model]: [fallback models, in order] }`; a fallback may carry a provider prefix. */
+  /** `{ [model]: [fallback models, in order] }`; a fallback may carry a provider prefix, or be an alias. */
   fallbacks?: Record<string, string[]>;
+  /** Tried instead when the prompt exceeds the model's context window (`SB_CONTEXT_LENGTH`). */
+  contextFallbacks?: Record<string, string[]>;
+  /** Tried instead when the provider refuses the content on policy grounds (`SB_CONTENT_POLICY`). */
+  contentPolicyFallbacks?: Record<string, string[]>;
+  /** `{ [alias]: model }`, resolved before routing (`{ fast: 'groq/llama-3.1-8b-instant' }`). */
+  aliases?: Record<string, string>;
   clock?: Clock;
   random?: () => number;
   logger?: SupervisorOptions['logger'];
@@ -36,23 +43,24 @@ export interface RouterReport {
   fallbacks: Record<string, Record<string, number>>;
 }
 
-/** The failures that move a request to the next model of its group (DESIGN §13): never a 4xx. */
+/**
+ * Whether a failure moves a request on to another model: in its regular group (5xx,
+ * 429-exhausted, timeouts, open breakers, no keys) or in its context / content-policy group.
+ * Any other 4xx is the caller's answer.
+ */
 export function fallsBack(error: unknown): boolean {
-  const e = error as SwitchboardError & { status?: number | null };
-  switch (e?.code) {
-    case 'SB_CIRCUIT_OPEN':
-    case 'SB_NO_KEYS':
-    case 'SB_TIMEOUT':
-      return true;
-    case 'SB_RETRIES_EXHAUSTED':
-      return e.status === null || e.status === undefined || e.status >= 500;
-    default:
-      return false;
-  }
+  return failureGroup(error) !== null;
+}
+
+/** Where the hop generator reads how the last hop ended. */
+interface HopState {
+  error: unknown;
+  /** The last hop was skipped (a fallback that cannot take the request as written): stay in the same group. */
+  skipped: boolean;
 }
 
 /**
- * One supervisor per provider behind routing by model (DESIGN §9 rules) with fallback groups.
+ * One supervisor per provider behind routing by model (see `routeModel`) with fallback groups.
  *
  * ```ts
  * const router = createRouter({ providers: { openai: {}, anthropic: {} }, fallbacks: { 'gpt-4o-mini': ['anthropic/claude-3-5-haiku-latest'] } });
@@ -63,7 +71,7 @@ export class Router {
   readonly boards = new Map<Provider, Board>();
   /** One Prometheus registry for every provider (a `provider` label tells them apart). */
   readonly registry = new Registry();
-  private readonly fallbacks: Record<string, string[]>;
+  private groups: ModelGroups;
   private readonly fallbackCounts = new Map<string, Map<string, number>>();
   /** Caller requests, once each whatever the fallbacks (the providers' reports count their own attempts at them). */
   private readonly totals = { requests: 0, succeeded: 0, failed: 0 };
@@ -79,7 +87,7 @@ export class Router {
       if (!(PROVIDERS as readonly string[]).includes(name)) throw new ConfigError(`createRouter: unknown provider \`providers.${name}\``, `providers.${name}`);
       validateOptions(options.providers[name as Provider], `createRouter: providers.${name}`);
     }
-    this.fallbacks = validateFallbacks(options.fallbacks ?? {});
+    this.groups = validateGroups(options);
     this.ownsTransport = !options.transport;
     this.transport = options.transport ?? createUndiciTransport();
     this.clock = options.clock;
@@ -99,11 +107,25 @@ export class Router {
 
   /** Which provider and model a requested model goes to; `UnknownModelError` (SB_CONFIG, 404 at the gateway) if none. */
   route(model: string): { provider: Provider; model: string; board: Board } {
-    const r = typeof model === 'string' ? routeModel(model) : null;
+    const resolved = typeof model === 'string' && Object.hasOwn(this.groups.aliases, model) ? this.groups.aliases[model]! : model;
+    const r = typeof resolved === 'string' ? routeModel(resolved) : null;
     if (!r) throw new UnknownModelError(String(model), 'not a known model family; prefix it with openai/, anthropic/, groq/ or gemini/');
     const board = this.boards.get(r.provider);
     if (!board) throw new UnknownModelError(model, `provider ${r.provider} is not configured (no key)`);
     return { ...r, board };
+  }
+
+  /** The aliases and fallback groups in force (a copy). */
+  modelGroups(): ModelGroups {
+    return structuredClone(this.groups);
+  }
+
+  /**
+   * Replaces the aliases and fallback groups (those given; the others stay), validated first: an
+   * invalid one changes nothing (`SB_CONFIG`). Requests already running keep the groups they started with.
+   */
+  setModelGroups(groups: Partial<ModelGroups>): void {
+    this.groups = validateGroups({ ...this.groups, ...groups }, 'router.setModelGroups');
   }
 
   chat(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): Promise<RoutedReply<RichChatReply>> {
@@ -112,7 +134,7 @@ export class Router {
 
   /**
    * Streams a chat with the same routing and fallbacks; a fallback happens only before the first
-   * chunk (DESIGN §11, §13). Leaving the loop aborts the upstream call.
+   * chunk. Leaving the loop aborts the upstream call.
    */
   async *chatStream(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): AsyncGenerator<RoutedChunk, void, undefined> {
     let outcome: unknown = new Error('the caller left the stream');
@@ -129,16 +151,14 @@ export class Router {
 
   private async *streamChain(request: ChatRequest | RichChatRequest, options: RequestOptions): AsyncGenerator<RoutedChunk, void, undefined> {
     const requested = request.model;
-    let lastError: unknown = null;
-    for (const hop of this.hops(requested, options, () => lastError)) {
+    const state: HopState = { error: null, skipped: false };
+    for (const hop of this.hops(requested, options, state)) {
       const it = hop.board.chatStream({ ...request, model: hop.model }, hop.options);
       let head: IteratorResult<ChatChunk>;
       try {
         head = await it.next();
       } catch (error) {
-        if (skipsFallback(hop, error)) continue;
-        lastError = error;
-        if (!fallsBack(error) || options.signal?.aborted) throw error;
+        this.noteFailure(state, hop, error, options);
         continue;
       }
       if (hop.fallback) this.countFallback(requested, hop.name);
@@ -150,7 +170,18 @@ export class Router {
       }
       return;
     }
-    throw lastError;
+    throw state.error;
+  }
+
+  /** Records how a hop failed; throws at once when the failure is the caller's answer. */
+  private noteFailure(state: HopState, hop: { fallback: boolean }, error: unknown, options: RequestOptions): void {
+    if (skipsFallback(hop, error)) {
+      state.skipped = true;
+      return;
+    }
+    state.error = error;
+    state.skipped = false;
+    if (failureGroup(error) === null || options.signal?.aborted) throw error;
   }
 
   embed(request: EmbedRequest, options: RequestOptions = {}): Promise<RoutedReply<EmbedReply>> {
@@ -188,45 +219,61 @@ export class Router {
     options: RequestOptions,
     run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
   ): Promise<RoutedReply<T>> {
-    let lastError: unknown = null;
-    for (const hop of this.hops(requested, options, () => lastError)) {
+    const state: HopState = { error: null, skipped: false };
+    for (const hop of this.hops(requested, options, state)) {
       try {
         const reply = await run(hop.board, hop.model, hop.options);
         if (!hop.fallback) return reply;
         this.countFallback(requested, hop.name);
         return { ...reply, fallbackFrom: requested };
       } catch (error) {
-        if (skipsFallback(hop, error)) continue;
-        lastError = error;
-        if (!fallsBack(error) || options.signal?.aborted) throw error;
+        this.noteFailure(state, hop, error, options);
       }
     }
-    throw lastError;
+    throw state.error;
   }
 
   /**
-   * The models a request may try, in order (the requested one, then its fallback group), each with
-   * the time left of the one deadline; a fallback to an unconfigured provider is skipped. When no
-   * time is left the chain ends with `SB_TIMEOUT`.
+   * The models a request may try: the requested one, then — after each failure — the next model of
+   * the group that failure calls for (the regular, context or content-policy group of
+   * the requested name), each model once, each with the time left of the one deadline. A fallback
+   * that cannot be routed (unconfigured provider) is skipped. When no time is left the chain ends
+   * with `SB_TIMEOUT`; when the group has no model left, the caller throws the last failure.
    */
-  private *hops(requested: string, options: RequestOptions, lastError: () => unknown) {
+  private *hops(requested: string, options: RequestOptions, state: HopState) {
     const first = this.route(requested);
     const budget = options.timeoutMs ?? first.board.config.deadlineMs;
     const deadlineAt = first.board.now() + budget;
-    const chain = [requested, ...(this.fallbacks[requested] ?? [])];
-    for (let i = 0; i < chain.length; i++) {
+    const groups = this.groups;
+    yield { ...first, name: requested, fallback: false, options: { ...options, timeoutMs: budget } };
+    const cursor: Record<GroupName, number> = { fallbacks: 0, contextFallbacks: 0, contentPolicyFallbacks: 0 };
+    const tried = new Set([requested]);
+    let group: GroupName | null = null;
+    for (;;) {
+      if (!state.skipped) group = failureGroup(state.error);
+      if (group === null) return;
+      const list = groups[group][requested] ?? [];
+      let name: string | undefined;
+      while (name === undefined && cursor[group] < list.length) {
+        const m = list[cursor[group]++]!;
+        if (!tried.has(m)) name = m;
+      }
+      if (name === undefined) return;
+      tried.add(name);
       let target: ReturnType<Router['route']>;
       try {
-        target = i === 0 ? first : this.route(chain[i]!);
+        target = this.route(name);
       } catch {
+        state.skipped = true;
         continue;
       }
       const left = deadlineAt - first.board.now();
       if (left <= 0) {
-        const e = lastError() as SwitchboardError | null;
+        const e = state.error as SwitchboardError | null;
         throw e && e.code === 'SB_TIMEOUT' ? e : new TimeoutError(budget, e ?? undefined);
       }
-      yield { ...target, name: chain[i]!, fallback: i > 0, options: { ...options, timeoutMs: left } };
+      state.skipped = false;
+      yield { ...target, name, fallback: true, options: { ...options, timeoutMs: left } };
     }
   }
 
@@ -292,16 +339,6 @@ export class Router {
  */
 function skipsFallback(hop: { fallback: boolean }, error: unknown): boolean {
   return hop.fallback && (error as SwitchboardError)?.code === 'SB_CONFIG';
-}
-
-function validateFallbacks(fallbacks: unknown): Record<string, string[]> {
-  if (typeof fallbacks !== 'object' || fallbacks === null || Array.isArray(fallbacks)) throw new ConfigError('createRouter: expected `fallbacks` to be an object of model → model[]', 'fallbacks');
-  for (const [model, group] of Object.entries(fallbacks)) {
-    if (!Array.isArray(group) || !group.every((m) => typeof m === 'string' && routeModel(m) !== null)) {
-      throw new ConfigError(`createRouter: expected \`fallbacks.${model}\` to be an array of routable model names, got ${JSON.stringify(group)}`, `fallbacks.${model}`);
-    }
-  }
-  return fallbacks as Record<string, string[]>;
 }
 
 export function createRouter(options: RouterOptions): Router {

@@ -1,7 +1,7 @@
 import type { Provider } from '../types.js';
 
 /**
- * Routing by model (DESIGN §9): an explicit `openai/`, `anthropic/`, `groq/`, `gemini/` prefix is
+ * Routing by model: an explicit `openai/`, `anthropic/`, `groq/`, `gemini/` prefix is
  * stripped (one segment: `groq/openai/gpt-oss-20b` reaches Groq as `openai/gpt-oss-20b`); without
  * one, the known model families decide. Null when nothing matches.
  */

@@ -79,6 +79,7 @@ export function decide(state: SimState, scope: Scope, knobs: EffectiveKnobs, tok
     return { type: 'error', spec, plan, view: v };
   }
   const quota = quotaFor(state, scope);
+  if (plan.fault === 'context-length' || plan.fault === 'content-policy') return { type: 'error', spec: { status: 400, kind: plan.fault }, plan, view: view() };
   if (plan.fault === 'invalid-key') return { type: 'error', spec: { status: 401, kind: 'invalid-key', key: scope.key }, plan, view: view() };
   if (plan.fault === 'quota' || (knobs.dailyQuota !== null && quota.exhausted(knobs.dailyQuota, now))) {
     const spec: ErrorSpec = { status: 429, kind: 'quota', retryAfterMs: quota.msUntilReset(now), ...(knobs.dailyQuota !== null ? { limitValue: knobs.dailyQuota } : {}) };

@@ -13,7 +13,7 @@ export interface StepPlan {
 
 export const OK_PLAN: StepPlan = { status: null, fault: null, afterChunks: 1, retryAfterMs: null, shouldRetry: null, latencyMs: 0 };
 
-const FAULTS = new Set<FaultKind>(['reset', 'hang', 'malformed', 'truncated', 'stream-reset', 'stream-hang', 'stream-malformed', 'invalid-key', 'quota']);
+const FAULTS = new Set<FaultKind>(['reset', 'hang', 'malformed', 'truncated', 'stream-reset', 'stream-hang', 'stream-malformed', 'invalid-key', 'quota', 'context-length', 'content-policy']);
 
 /** Parses a step; throws a TypeError naming the step when it is not one the simulator knows. */
 export function parseStep(step: ScriptStep): StepPlan {
@@ -23,7 +23,7 @@ export function parseStep(step: ScriptStep): StepPlan {
     const m = /^(stream-(?:reset|hang|malformed))(?::(\d+))?$/.exec(step);
     if (m) return { ...OK_PLAN, fault: m[1] as FaultKind, afterChunks: m[2] === undefined ? 1 : Number(m[2]) };
     if (FAULTS.has(step as FaultKind)) return { ...OK_PLAN, fault: step as FaultKind };
-    throw new TypeError(`simulator: unknown script step ${JSON.stringify(step)} (expected 'ok', a status like '503', 'reset', 'hang', 'malformed', 'truncated', 'invalid-key', 'quota' or 'stream-reset:N' / 'stream-hang:N' / 'stream-malformed:N')`);
+    throw new TypeError(`simulator: unknown script step ${JSON.stringify(step)} (expected 'ok', a status like '503', 'reset', 'hang', 'malformed', 'truncated', 'invalid-key', 'quota', 'context-length', 'content-policy' or 'stream-reset:N' / 'stream-hang:N' / 'stream-malformed:N')`);
   }
   if (step.fault !== undefined && !FAULTS.has(step.fault)) throw new TypeError(`simulator: unknown script fault ${JSON.stringify(step.fault)}`);
   return {

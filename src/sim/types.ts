@@ -6,6 +6,8 @@ import type { Clock, Provider } from '../types.js';
  * - `'500'`, `'503'`, `'429'`, `'529'`, any status: that provider's own error answer for the status.
  * - `'invalid-key'`: the provider's invalid-key answer (OpenAI 401 with the masked key, Gemini 400 `API_KEY_INVALID`).
  * - `'quota'`: the provider's per-day quota answer (as if `dailyQuota` were exhausted).
+ * - `'context-length'`, `'content-policy'`: the provider's own 400 for a prompt over the context
+ *   window, and for content refused on policy grounds.
  * - `'reset'`: headers and part of the body, then the socket is destroyed.
  * - `'hang'`: never answers; the socket stays open until the client goes away or `stop()`.
  * - `'malformed'`: 200 whose body is not JSON (for a stream: a malformed event as the first event).
@@ -19,7 +21,7 @@ export type ScriptStep = string | ScriptStepObject;
 export type FaultKind =
   | 'reset' | 'hang' | 'malformed' | 'truncated'
   | 'stream-reset' | 'stream-hang' | 'stream-malformed'
-  | 'invalid-key' | 'quota';
+  | 'invalid-key' | 'quota' | 'context-length' | 'content-policy';
 
 /** The object form of a step, for details the string form cannot say. */
 export interface ScriptStepObject {

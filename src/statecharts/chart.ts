@@ -1,4 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
+import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
 
 /**
  * A machine's statechart as plain data, read from the machine's own state nodes (never written by
@@ -61,13 +62,11 @@ interface NodeLike {
   id: string;
   path: string[];
   type: ChartState['type'];
-  states: Record<string, NodeLike>;
   parent?: NodeLike;
   initial?: { target: NodeLike[] } | undefined;
   entry: unknown[];
   exit: unknown[];
   description?: string;
-  transitions: Map<string, TransitionLike[]>;
   always?: TransitionLike[];
 }
 
@@ -111,13 +110,21 @@ function toTransition(node: NodeLike, isRoot: boolean, t: TransitionLike, kind: 
   };
 }
 
-/** Reads one machine's chart from its state nodes. */
+/**
+ * Reads one machine's chart through XState's public graph API (`xstate/graph`): `toDirectedGraph`
+ * gives the state-node tree and one edge per transition target, in definition order. An edge of a
+ * targetless transition points back at its source there, so the transition's own `target` (absent)
+ * is what tells the two apart. Eventless (`always`) transitions are not edges of that graph; they
+ * are read from the state node's public `always` list.
+ */
 export function chartOf(name: string, file: string, machine: AnyStateMachine): MachineChart {
-  const root = machine.root as unknown as NodeLike;
+  const graph = toDirectedGraph(machine);
+  const root = graph.stateNode as unknown as NodeLike;
   const states: ChartState[] = [];
   const transitions: ChartTransition[] = [];
 
-  const visit = (node: NodeLike, isRoot: boolean): void => {
+  const visit = (g: DirectedGraphNode, isRoot: boolean): void => {
+    const node = g.stateNode as unknown as NodeLike;
     if (!isRoot) {
       states.push({
         path: pathOf(node),
@@ -130,16 +137,19 @@ export function chartOf(name: string, file: string, machine: AnyStateMachine): M
         description: node.description ?? null,
       });
     }
-    for (const [eventType, list] of node.transitions) {
-      for (const t of list) {
-        const delayed = t.delay !== undefined || eventType.startsWith('xstate.after.');
-        transitions.push(toTransition(node, isRoot, t, delayed ? 'delayed' : 'event', delayed ? null : eventType));
-      }
+    // One edge per target: the first edge of each transition stands for it.
+    const seen = new Set<unknown>();
+    for (const edge of g.edges) {
+      const t = edge.transition as unknown as TransitionLike & { eventType: string };
+      if (seen.has(t)) continue;
+      seen.add(t);
+      const delayed = t.delay !== undefined || t.eventType.startsWith('xstate.after.');
+      transitions.push(toTransition(node, isRoot, t, delayed ? 'delayed' : 'event', delayed ? null : t.eventType));
     }
     for (const t of node.always ?? []) transitions.push(toTransition(node, isRoot, t, 'always', null));
-    for (const child of Object.values(node.states)) visit(child, false);
+    for (const child of g.children) visit(child, false);
   };
-  visit(root, true);
+  visit(graph, true);
 
   const impl = machine.implementations as { actors?: object; delays?: object; guards?: object };
   return {

@@ -1,5 +1,5 @@
 /**
- * The statecharts of every machine of the actor tree (DESIGN §1), derived from the machine
+ * The statecharts of every machine of the actor tree, derived from the machine
  * definitions: for `switchboard machines`, the README's diagrams and the inspector page.
  */
 import { batcherMachine } from '../../machines/batcher.machine.js';
@@ -12,7 +12,8 @@ import { chartOf, type MachineChart } from './chart.js';
 export type { ChartState, ChartTransition, MachineChart } from './chart.js';
 export { chartOf } from './chart.js';
 export { toMermaid } from './mermaid.js';
-export { SVG_STYLE, toSvg } from './svg.js';
+export { renderSvg, SVG_STYLE, toSvg } from './svg.js';
+export { layoutChart, type ChartLayout } from './layout.js';
 export { MACHINES_END, MACHINES_START, readmeBlock, replaceReadmeBlock } from './readme.js';
 
 /**

@@ -3,17 +3,26 @@ import type { ChartState, ChartTransition, MachineChart } from './chart.js';
 /** The pseudo-state standing for "whatever state the machine is in" (transitions of the root). */
 export const ANY_STATE = 'any_state';
 
-/** A Mermaid id: letters, digits and `_` only (a nested path `a.b` becomes `a__b`). */
-export const mermaidId = (path: string): string => path.replace(/\./g, '__').replace(/[^A-Za-z0-9_]/g, '_');
+/**
+ * A Mermaid id: letters, digits and `_` only (a nested path `a.b` becomes `a__b`); one that starts
+ * with a digit or with `default` (a keyword Mermaid's lexer matches first) gets an `s_` prefix.
+ */
+export function mermaidId(path: string): string {
+  const id = path.replace(/\./g, '__').replace(/[^A-Za-z0-9_]/g, '_');
+  return /^(default|[0-9])/i.test(id) ? `s_${id}` : id;
+}
 
-/** Mermaid ends a statement at `;` and starts entities at `#`: keep labels plain text. */
-const clean = (text: string): string => text.replace(/[;#\r\n]/g, ' ').replace(/\s+/g, ' ').trim();
+/**
+ * Mermaid ends a statement at `;`, starts a comment at `#`, and ends a transition's description at
+ * a `:` (a second one is a syntax error): keep labels plain text.
+ */
+const clean = (text: string): string => text.replace(/[;#:\r\n]/g, ' ').replace(/\s+/g, ' ').trim();
 
-/** XState's internal event names, as a reader knows them: `onDone`, `done: <actor>`, `error: <actor>`. */
+/** XState's internal event names, as a reader knows them: `onDone`, `done(<actor>)`, `error(<actor>)`. */
 function eventLabel(event: string): string {
   if (event.startsWith('xstate.done.state.')) return 'onDone';
-  if (event.startsWith('xstate.done.actor.')) return `done: ${event.slice('xstate.done.actor.'.length)}`;
-  if (event.startsWith('xstate.error.actor.')) return `error: ${event.slice('xstate.error.actor.'.length)}`;
+  if (event.startsWith('xstate.done.actor.')) return `done(${event.slice('xstate.done.actor.'.length)})`;
+  if (event.startsWith('xstate.error.actor.')) return `error(${event.slice('xstate.error.actor.'.length)})`;
   return event;
 }
 

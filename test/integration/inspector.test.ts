@@ -7,6 +7,7 @@ import { createTestClock, type TestClock } from '../../src/clock.js';
 import { createInspector, type Inspector } from '../../src/inspector/index.js';
 import { createRouter, type Router } from '../../src/router/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { drive } from '../support/sim-board.js';
 
 /**
  * The inspector page in a real headless Chromium, against a router on the simulator: the breaker
@@ -17,8 +18,15 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 const CHROMIUM = '/usr/bin/chromium';
 
 /** The little of the DOM the page-side predicates use (this project compiles without the DOM lib). */
-interface El { textContent: string | null; classList: { contains(name: string): boolean }; querySelector(selector: string): El | null }
-declare const document: { querySelector(selector: string): El | null };
+interface Rect { left: number; top: number; right: number; bottom: number; width: number; height: number }
+interface El {
+  textContent: string | null; tagName: string; clientWidth: number; scrollWidth: number;
+  classList: { contains(name: string): boolean }; querySelector(selector: string): El | null; querySelectorAll(selector: string): ArrayLike<El>;
+  getBoundingClientRect(): Rect; getAttribute(name: string): string | null; closest(selector: string): El | null;
+  getTotalLength(): number; getPointAtLength(at: number): { x: number; y: number; matrixTransform(m: unknown): { x: number; y: number } };
+  getScreenCTM(): unknown; ownerSVGElement: { createSVGPoint(): { x: number; y: number; matrixTransform(m: unknown): { x: number; y: number } } };
+}
+declare const document: { querySelector(selector: string): El | null; querySelectorAll(selector: string): ArrayLike<El> };
 const ARTIFACTS = 'test-artifacts';
 const BOUND_MS = 10_000;
 
@@ -60,7 +68,7 @@ beforeAll(async () => {
         circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 2_000, halfOpenProbes: 1 },
         retry: { maxRetries: 0 },
       },
-      anthropic: { baseUrl: sim.urls.anthropic, keys: [{ name: 'main', secret: 'sk-ant-inspector-0003' }] },
+      anthropic: { baseUrl: sim.urls.anthropic, keys: [{ name: 'main', secret: 'sk-ant-inspector-0003' }], retry: { maxRetries: 1, initialDelayMs: 700, jitter: 'full' } },
     },
   });
   inspector = createInspector(router, { clock, intervalMs: 100 });
@@ -76,7 +84,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('request', (r) => {
     if (!r.url().startsWith(base)) offsite.push(r.url());
   });
@@ -133,5 +141,80 @@ describe('the inspector page', () => {
     expect(offsite).toEqual([]);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}/inspector.png`, fullPage: true });
+  });
+
+  it('prints durations rounded for reading (a retry delay drawn with full jitter)', async () => {
+    sim.configure({ anthropic: { script: ['503'] } });
+    const chat = router.chat({ ...hi, model: 'claude-3-5-haiku-latest' });
+    expect(await settle(drive(clock, chat))).toBe('ok');
+    await expect.poll(() => page.locator('#recent').textContent(), { timeout: BOUND_MS }).toMatch(/anthropicretry:\S+/);
+    const recent = (await page.locator('#recent').textContent()) ?? '';
+    expect(recent).toMatch(/delay=\d+ ms/);
+    expect(recent).not.toMatch(/=\d+\.\d{3,}/); // no raw float in the details
+    // The next summary (the inspector's clock moves) shows the retry gone and the request counted.
+    await clock.tickAsync(100);
+    await expect.poll(() => page.locator('[data-testid="requests-anthropic"]').textContent(), { timeout: BOUND_MS }).toBe('1');
+  });
+});
+
+describe('the inspector page at 1280 × 800', () => {
+  it('draws statecharts whose texts overlap neither each other nor an edge (DOM bounding boxes)', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.locator('svg[data-machine="keySlot"]').waitFor({ timeout: BOUND_MS });
+    const problems = await page.evaluate(() => {
+      const out: string[] = [];
+      const hit = (a: Rect, b: Rect, tol: number) => a.left < b.right - tol && b.left < a.right - tol && a.top < b.bottom - tol && b.top < a.bottom - tol;
+      for (const svg of Array.from(document.querySelectorAll('svg.chart'))) {
+        const machine = svg.getAttribute('data-machine');
+        const texts = Array.from(svg.querySelectorAll('text')).filter((t) => (t.textContent ?? '').trim() !== '');
+        const boxes = texts.map((t) => ({ text: t.textContent ?? '', r: t.getBoundingClientRect() }));
+        if (boxes.length === 0) out.push(`${machine}: no text at all`);
+        for (let i = 0; i < boxes.length; i++) {
+          for (let j = i + 1; j < boxes.length; j++) if (hit(boxes[i]!.r, boxes[j]!.r, 0.5)) out.push(`${machine}: "${boxes[i]!.text}" overlaps "${boxes[j]!.text}"`);
+        }
+        // Each edge, sampled every 2 user units, never passes through a text.
+        for (const path of Array.from(svg.querySelectorAll('path.edge'))) {
+          const ctm = path.getScreenCTM();
+          const total = path.getTotalLength();
+          for (let at = 0; at <= total; at += 2) {
+            const p = path.getPointAtLength(at).matrixTransform(ctm);
+            for (const b of boxes) {
+              if (p.x > b.r.left + 1 && p.x < b.r.right - 1 && p.y > b.r.top + 1 && p.y < b.r.bottom - 1) {
+                out.push(`${machine}: edge ${path.getAttribute('data-edge') ?? '(initial)'} runs through "${b.text}"`);
+                break;
+              }
+            }
+          }
+        }
+      }
+      return [...new Set(out)];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('shows every table column without clipping: no cell overflows, no table wider than its box', async () => {
+    const problems = await page.evaluate(() => {
+      const out: string[] = [];
+      for (const table of Array.from(document.querySelectorAll('table'))) {
+        const box = table.closest('.wide, .scroll, .card, .panel') ?? table;
+        const edge = box.getBoundingClientRect();
+        if (box.scrollWidth > box.clientWidth + 1) out.push(`a ${box.tagName.toLowerCase()}.${box.getAttribute('class')} scrolls sideways (${box.scrollWidth} > ${box.clientWidth})`);
+        for (const cell of Array.from(table.querySelectorAll('th, td'))) {
+          const r = cell.getBoundingClientRect();
+          const what = `${cell.tagName.toLowerCase()} "${(cell.textContent ?? '').slice(0, 40)}"`;
+          if (cell.scrollWidth > cell.clientWidth + 1) out.push(`${what} overflows its cell (${cell.scrollWidth} > ${cell.clientWidth})`);
+          if (r.right > edge.right + 0.5 || r.left < edge.left - 0.5) out.push(`${what} is cut by its box`);
+        }
+      }
+      return out;
+    });
+    expect(problems).toEqual([]);
+    expect(await page.locator('[data-provider="openai"] table tbody tr').count()).toBeGreaterThanOrEqual(2);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}/inspector-1280.png`, fullPage: true });
+    await page.screenshot({ path: `${ARTIFACTS}/inspector-1280-fold.png` });
+    for (const name of ['supervisor', 'circuitBreaker', 'keySlot', 'batcher', 'retry']) {
+      await page.locator(`figure[data-chart="${name}"]`).screenshot({ path: `${ARTIFACTS}/chart-${name}.png` });
+    }
   });
 });

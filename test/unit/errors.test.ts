@@ -8,6 +8,8 @@ import {
   ConfigError,
   NoKeysError,
   ProviderError,
+  ContextLengthError,
+  ContentPolicyError,
   QueueFullError,
   RetriesExhaustedError,
   ShutdownError,
@@ -45,6 +47,24 @@ const rows: Array<[string, Row]> = [
       cls: ProviderError,
       code: 'SB_PROVIDER',
       fields: { status: 400, providerCode: 'invalid_request_error', retryable: false, keyName: 'OPENAI_API_KEY_1' },
+    },
+  ],
+  [
+    'ContextLengthError',
+    {
+      error: new ContextLengthError({ status: 400, message: leaky, providerCode: 'context_length_exceeded', keyName: 'OPENAI_API_KEY_1' }),
+      cls: ContextLengthError,
+      code: 'SB_CONTEXT_LENGTH',
+      fields: { status: 400, providerCode: 'context_length_exceeded', retryable: false, keyName: 'OPENAI_API_KEY_1' },
+    },
+  ],
+  [
+    'ContentPolicyError',
+    {
+      error: new ContentPolicyError({ status: 400, message: leaky, providerCode: 'content_policy_violation', keyName: 'OPENAI_API_KEY_1' }),
+      cls: ContentPolicyError,
+      code: 'SB_CONTENT_POLICY',
+      fields: { status: 400, providerCode: 'content_policy_violation', retryable: false, keyName: 'OPENAI_API_KEY_1' },
     },
   ],
   ['AuthError', { error: new AuthError('OPENAI_API_KEY_2', upstream), cls: AuthError, code: 'SB_AUTH', fields: { keyName: 'OPENAI_API_KEY_2' }, cause: upstream }],

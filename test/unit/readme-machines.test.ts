@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MACHINES_END, MACHINES_START, machineCharts, readmeBlock, replaceReadmeBlock } from '../../src/statecharts/index.js';
 import { updateReadme } from '../../src/statecharts/update-readme.js';
+import { fencedBlocks, parseStateDiagram } from '../support/mermaid-grammar.js';
 
 const README = resolve(fileURLToPath(new URL('../../README.md', import.meta.url)));
 const FIX = 'run `npm run machines:readme` (tsx src/statecharts/update-readme.ts) and commit README.md';
@@ -57,6 +58,10 @@ describe('npm run machines:readme', () => {
     expect(block.startsWith(MACHINES_START)).toBe(true);
     expect(block.endsWith(MACHINES_END)).toBe(true);
     expect(block.match(/```mermaid\nstateDiagram-v2\n/g)).toHaveLength(5);
+    // Each block is one document Mermaid parses (test/support/mermaid-grammar.ts).
+    const blocks = fencedBlocks(block);
+    expect(blocks).toHaveLength(5);
+    for (const b of blocks) expect(() => parseStateDiagram(b.body)).not.toThrow();
     expect(replaceReadmeBlock('no markers here', block)).toBeNull();
   });
 });

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createMachine, setup, type AnyStateMachine } from 'xstate';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { batcherMachine, circuitBreakerMachine, keySlotMachine, retryMachine, supervisorMachine } from '../../machines/index.js';
-import { runMachinesCommand } from '../../src/cli/machines.js';
 import { chartOf, machineCharts, toJson, toMermaid, toSvg, type MachineChart } from '../../src/statecharts/index.js';
+import { ANY_STATE, mermaidId } from '../../src/statecharts/mermaid.js';
+import { parseStateDiagram } from '../support/mermaid-grammar.js';
 
 /** What the machine's own JSON definition holds, walked independently of the chart code. */
 interface DefNode { key: string; type: string; states: Record<string, DefNode>; on: Record<string, Array<{ delay?: unknown; target?: string[] }>> }
@@ -82,45 +85,35 @@ describe('machineCharts', () => {
     }
   });
 
+  it('reads the machines through the public xstate/graph API, not the private machine.root', () => {
+    const source = readFileSync(fileURLToPath(new URL('../../src/statecharts/chart.ts', import.meta.url)), 'utf8');
+    expect(source).toMatch(/from 'xstate\/graph'/);
+    expect(source).not.toMatch(/\.root\b/);
+  });
+
+  it('tells a self-transition from a targetless one (both are a self edge in the directed graph)', () => {
+    const machine = setup({ actions: { note: () => {} } }).createMachine({
+      id: 'selfish',
+      initial: 'a',
+      states: { a: { on: { again: { target: 'a', reenter: true }, poke: { actions: 'note' }, both: [{ target: 'b', guard: () => false }, { actions: 'note' }] } }, b: {} },
+    });
+    const chart = chartOf('selfish', 'inline', machine);
+    expect(chart.transitions.map((t) => [t.event, t.targets, t.reenter, t.actions])).toEqual([
+      ['again', ['a'], true, []], ['poke', [], false, ['note']], ['both', ['b'], false, []], ['both', [], false, ['note']],
+    ]);
+  });
+
   it('round-trips through toJson', () => {
     expect(JSON.parse(toJson(charts))).toEqual(charts);
   });
 });
 
-/** A line-level grammar of the stateDiagram-v2 subset toMermaid writes. */
+/** Mermaid's grammar (test/support/mermaid-grammar.ts), and every state of the chart drawn. */
 function checkMermaid(text: string, chart: MachineChart): void {
-  const lines = text.trimEnd().split('\n');
-  expect(lines[0]).toBe('stateDiagram-v2');
-  const declared = new Set<string>();
-  const used: string[] = [];
-  let depth = 0;
-  let inNote = false;
-  const id = '[A-Za-z_][A-Za-z0-9_]*';
-  for (const raw of lines.slice(1)) {
-    const line = raw.trim();
-    if (inNote) {
-      if (line === 'end note') inNote = false;
-      else expect(line).not.toMatch(/[;#]|-->/);
-      continue;
-    }
-    let m: RegExpExecArray | null;
-    if (line === 'direction LR') continue;
-    if ((m = new RegExp(`^state "([^"]+)" as (${id})$`).exec(line))) declared.add(m[2]!);
-    else if ((m = new RegExp(`^state (?:"[^"]+" as )?(${id}) \\{$`).exec(line))) (declared.add(m[1]!), depth++);
-    else if (line === '}') depth--;
-    else if ((m = new RegExp(`^\\[\\*\\] --> (${id})$`).exec(line))) used.push(m[1]!);
-    else if ((m = new RegExp(`^(${id}) --> \\[\\*\\]$`).exec(line))) used.push(m[1]!);
-    else if ((m = new RegExp(`^(${id}) --> (${id}) : ([^;#]+)$`).exec(line))) used.push(m[1]!, m[2]!);
-    else if ((m = new RegExp(`^note right of (${id})$`).exec(line))) (used.push(m[1]!), (inNote = true));
-    else throw new Error(`not a stateDiagram-v2 line this writer should produce: ${JSON.stringify(raw)}`);
-    expect(depth).toBeGreaterThanOrEqual(0);
-  }
-  expect(depth).toBe(0);
-  expect(inNote).toBe(false);
-  // Every state of the chart appears, and every id used is a state (or the any-state pseudo-state).
-  const ids = new Set(chart.states.map((s) => s.path.replace(/\./g, '__')));
-  for (const s of ids) expect(used.includes(s) || declared.has(s)).toBe(true);
-  for (const u of used) expect(ids.has(u) || declared.has(u)).toBe(true);
+  const parsed = parseStateDiagram(text);
+  const ids = new Set(chart.states.map((s) => mermaidId(s.path)));
+  for (const id of ids) expect(parsed.ids.has(id), `state ${id} is drawn`).toBe(true);
+  for (const id of parsed.ids) expect(ids.has(id) || id === ANY_STATE, `${id} is a state of ${chart.name}`).toBe(true);
 }
 
 describe('toMermaid', () => {
@@ -169,47 +162,12 @@ describe('toMermaid', () => {
 });
 
 describe('toSvg', () => {
-  it.each(machineCharts().map((c) => [c.name, c] as const))('%s: a group per state, balanced tags, finite coordinates', (_name, chart) => {
-    const svg = toSvg(chart);
+  it.each(machineCharts().map((c) => [c.name, c] as const))('%s: a group per state, balanced tags, finite coordinates', async (_name, chart) => {
+    const svg = await toSvg(chart);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     for (const s of chart.states) expect(svg).toContain(`data-state="${s.path}"`);
     expect(svg).not.toMatch(/NaN|Infinity|undefined/);
     for (const tag of ['g', 'text', 'svg']) expect(svg.split(`<${tag}`).length).toBe(svg.split(`</${tag}>`).length);
-    expect(toSvg(chart, { style: false })).not.toContain('<style>');
-  });
-});
-
-describe('switchboard machines', () => {
-  it('prints every machine as Mermaid, or all of them as one JSON array', () => {
-    const printed: string[] = [];
-    const mermaid = runMachinesCommand({ format: 'mermaid', out: (t) => printed.push(t) });
-    expect(printed).toEqual([mermaid]);
-    expect(mermaid.match(/^stateDiagram-v2$/gm)).toHaveLength(5);
-    for (const name of ['supervisor', 'circuitBreaker', 'keySlot', 'batcher', 'retry']) expect(mermaid).toContain(`%% ${name} (machines/`);
-    const json = JSON.parse(runMachinesCommand({ format: 'json', out: () => {} }));
-    expect(json.map((c: MachineChart) => c.name)).toEqual(['supervisor', 'circuitBreaker', 'keySlot', 'batcher', 'retry']);
-  });
-
-  it('rejects an unknown format with SB_CONFIG', () => {
-    expect(() => runMachinesCommand({ format: 'dot' as never, out: () => {} })).toThrow(expect.objectContaining({ code: 'SB_CONFIG' }));
-  });
-});
-
-describe('switchboard machines, from the command line', () => {
-  it('reads --format from argv as src/cli/main.ts passes it', () => {
-    const printed: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
-    try {
-      runMachinesCommand(['--format', 'json']);
-      runMachinesCommand(['--format=mermaid']);
-      runMachinesCommand([]);
-    } finally {
-      log.mockRestore();
-    }
-    expect(JSON.parse(printed[0]!)).toHaveLength(5);
-    expect(printed[1]).toBe(printed[2]);
-    expect(printed[1]!.startsWith('%% supervisor')).toBe(true);
-    expect(() => runMachinesCommand(['--colour'])).toThrow(expect.objectContaining({ code: 'SB_CONFIG' }));
-    expect(() => runMachinesCommand(['--format', 'svg'])).toThrow(expect.objectContaining({ code: 'SB_CONFIG' }));
+    expect(await toSvg(chart, { style: false })).not.toContain('<style>');
   });
 });

@@ -129,7 +129,7 @@ function responseFormat(v: unknown): ResponseFormat | undefined {
 /**
  * Turns an OpenAI `chat.completions` body into the unified request for the routed provider
  * (`model` is the provider's model name, prefix stripped). Tools, tool choice, JSON mode and images
- * become named fields the adapter translates (DESIGN §12); other fields go to `extra`. Throws
+ * become named fields the adapter translates; other fields go to `extra`. Throws
  * `ConfigError` (400) naming a field that is missing or of the wrong type; the adapter throws it
  * for a field with no translation.
  */

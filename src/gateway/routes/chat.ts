@@ -42,7 +42,7 @@ export function toCompletion(reply: RoutedReply<RichChatReply>, nowMs: number, p
 
 /**
  * Answers `stream: true` with Server-Sent Events in OpenAI's `chat.completion.chunk` format, for
- * every provider (DESIGN §11): a role chunk, a chunk per delta (tool call deltas included), the
+ * every provider: a role chunk, a chunk per delta (tool call deltas included), the
  * finish reason on the last, a usage chunk when `stream_options.include_usage`, then `[DONE]`.
  * Nothing is written before the first chunk, so a failure until then (after the retries and
  * fallbacks) is an ordinary JSON error with its status; after it, an `error` event ends the stream.

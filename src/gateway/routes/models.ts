@@ -30,9 +30,13 @@ function routedProvider(router: Router, id: string): Provider | null {
   }
 }
 
-/** `GET /v1/models`: OpenAI's list format, `owned_by` = the provider. */
+/** `GET /v1/models`: OpenAI's list format, `owned_by` = the provider; the configured aliases first (those that route). */
 export function listModels(ctx: RequestContext): void {
   const data: Array<Record<string, unknown>> = [];
+  for (const alias of Object.keys(ctx.router.modelGroups().aliases)) {
+    const provider = routedProvider(ctx.router, alias);
+    if (provider) data.push(modelObject(alias, provider));
+  }
   for (const [provider, ids] of Object.entries(KNOWN_MODELS) as Array<[Provider, readonly string[]]>) {
     for (const id of ids) if (routedProvider(ctx.router, id) === provider) data.push(modelObject(id, provider));
   }

@@ -3,6 +3,8 @@ import { HttpError } from '../errors.js';
 import type { Inspector } from '../inspector.js';
 import { chatCompletions } from './chat.js';
 import { embeddings } from './embeddings.js';
+import { countTokens, messages } from './messages.js';
+import { responses } from './responses.js';
 import { listModels, retrieveModel } from './models.js';
 import { health, metrics, report, simConfigure, simReset, simStats } from './ops.js';
 
@@ -16,7 +18,7 @@ export interface Route {
   priority?: boolean;
 }
 
-/** The route table (DESIGN §9); `/sim/*` exists in simulator mode only. */
+/** The route table; `/sim/*` exists in simulator mode only. */
 export function buildRoutes(options: { inspector: Inspector | null; simulator: boolean }): Route[] {
   const { inspector } = options;
   const noInspector: Handler = () => {
@@ -25,6 +27,9 @@ export function buildRoutes(options: { inspector: Inspector | null; simulator: b
   const routes: Route[] = [
     { pattern: '/v1/chat/completions', methods: { POST: chatCompletions }, priority: true },
     { pattern: '/v1/embeddings', methods: { POST: embeddings }, priority: true },
+    { pattern: '/v1/messages', methods: { POST: messages }, priority: true },
+    { pattern: '/v1/messages/count_tokens', methods: { POST: countTokens } },
+    { pattern: '/v1/responses', methods: { POST: responses }, priority: true },
     { pattern: '/v1/models', methods: { GET: listModels } },
     { pattern: '/v1/models/*', methods: { GET: retrieveModel } },
     { pattern: '/health', methods: { GET: health }, open: true },

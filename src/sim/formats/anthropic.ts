@@ -58,7 +58,7 @@ function parseChat(body: Record<string, unknown>): ChatParse | ErrorSpec {
       toolChoice: tc.type === 'none' ? 'none' : tc.type === 'tool' && typeof tc.name === 'string' ? { name: tc.name } : 'auto',
       // The Messages API has no JSON mode: a system prompt that asks for JSON is how clients get it.
       json: /\bjson\b/i.test(system),
-      jsonSchema: null,
+      jsonSchema: schemaInSystem(system),
       images: userBlocks.filter((b) => isRecord(b) && b.type === 'image').length,
       maxTokens: positiveInt(body.max_tokens),
       inputChars: charsIn(messages) + system.length,
@@ -118,6 +118,8 @@ function error(spec: ErrorSpec, ctx: RenderContext) {
     case 'quota': type = 'rate_limit_error'; message = `This request would exceed your organization's daily request limit for ${ctx.model}.`; break;
     case 'not-found': type = 'not_found_error'; message = spec.model ? `model: ${spec.model}` : 'Not Found'; break;
     case 'bad-request': type = 'invalid_request_error'; break;
+    case 'context-length': type = 'invalid_request_error'; message = 'prompt is too long: 210000 tokens > 200000 maximum'; break;
+    case 'content-policy': type = 'invalid_request_error'; message = 'Output blocked by content filtering policy'; break;
     default: break;
   }
   const headers: Record<string, string> = {};
@@ -171,3 +173,18 @@ export const anthropicFormat: WireFormat = {
   rateHeaders,
   requestId: (random) => ({ 'request-id': `req_011C${randomString(random, 20)}` }),
 };
+
+/**
+ * A JSON Schema a system prompt asks the answer to conform to (the last line after "JSON Schema:"),
+ * as a model that follows its instructions would read it; null when there is none.
+ */
+function schemaInSystem(system: string): Record<string, unknown> | null {
+  const m = /JSON Schema:\s*\n(\{.*\})\s*$/s.exec(system);
+  if (!m) return null;
+  try {
+    const v: unknown = JSON.parse(m[1]!);
+    return isRecord(v) ? v : null;
+  } catch {
+    return null;
+  }
+}

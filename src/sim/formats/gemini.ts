@@ -160,6 +160,10 @@ function error(spec: ErrorSpec, ctx: RenderContext) {
       details.push(quotaFailure(ctx, spec.kind === 'quota', spec));
       details.push({ '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] });
       break;
+    case 'context-length':
+      status = 400; name = 'INVALID_ARGUMENT'; message = 'The input token count (1200293) exceeds the maximum number of tokens allowed (1048576).'; break;
+    case 'content-policy':
+      status = 400; name = 'INVALID_ARGUMENT'; message = 'The request was blocked due to safety reasons (PROHIBITED_CONTENT).'; break;
     case 'not-found':
       if (spec.model) message = `models/${spec.model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`;
       break;

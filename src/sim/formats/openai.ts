@@ -171,6 +171,12 @@ function errorBody(flavor: Flavor) {
         else if (flavor === 'groq') { message = `Unknown request URL: ${spec.method} ${spec.path}. Please check the URL for typos, or see the docs at https://console.groq.com/docs/`; code = 'unknown_url'; }
         else message = `Invalid URL (${spec.method} ${spec.path})`;
         type = 'invalid_request_error'; break;
+      case 'context-length':
+        message = `This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.`;
+        type = 'invalid_request_error'; code = 'context_length_exceeded'; spec = { ...spec, param: 'messages' }; break;
+      case 'content-policy':
+        message = 'Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.';
+        type = 'invalid_request_error'; code = 'content_policy_violation'; break;
       case 'bad-request':
         type = 'invalid_request_error'; code = spec.param === 'messages' ? 'missing_required_parameter' : null; break;
       default:

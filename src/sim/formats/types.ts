@@ -12,7 +12,7 @@ export type Route =
 /** An error answer to render in the provider's own format. */
 export interface ErrorSpec {
   status: number;
-  kind: 'invalid-key' | 'missing-key' | 'rate-limit' | 'quota' | 'not-found' | 'bad-request' | 'generic';
+  kind: 'invalid-key' | 'missing-key' | 'rate-limit' | 'quota' | 'not-found' | 'bad-request' | 'context-length' | 'content-policy' | 'generic';
   message?: string;
   param?: string;
   /** The wait announced (`retry-after`, RetryInfo); rate limits and quotas always have one. */
