@@ -2,8 +2,10 @@ import { assign, setup } from 'xstate';
 
 /**
  * The circuit breaker (DESIGN §2 "What the breaker counts"). Counts provider failures per HTTP
- * attempt; the dispatcher sends it an event only when something changes state (a failure, a
- * success after failures, a probe), so a clean first-attempt success costs it nothing.
+ * attempt, and is the only keeper of the half-open probe count: `probe.start` is taken only while
+ * a place is free (the breaker gate asks, then reads the snapshot to see whether it got one). The
+ * dispatcher sends it an event only when something changes state (a failure, a success after
+ * failures, a probe), so a clean first-attempt success costs it nothing.
  */
 export interface BreakerContext {
   failureThreshold: number;
@@ -41,6 +43,8 @@ export const circuitBreakerMachine = setup({
   },
   guards: {
     reachesThreshold: ({ context }) => context.failureCount + 1 >= context.failureThreshold,
+    /** The only count of half-open places: a probe starts only while one is free. */
+    hasFreeProbe: ({ context }) => context.probesInFlight + context.probesSucceeded < context.halfOpenProbes,
     completesProbes: ({ context }) => context.probesSucceeded + 1 >= context.halfOpenProbes,
     forcesClosed: ({ event }) => event.type === 'breaker.force' && event.state === 'closed',
     forcesOpen: ({ event }) => event.type === 'breaker.force' && event.state === 'open',
@@ -110,7 +114,7 @@ export const circuitBreakerMachine = setup({
     halfOpen: {
       entry: 'resetProbes',
       on: {
-        'probe.start': { actions: 'startProbe' },
+        'probe.start': { guard: 'hasFreeProbe', actions: 'startProbe' },
         'probe.released': { actions: 'releaseProbe' },
         'probe.succeeded': [
           { guard: 'completesProbes', target: 'closed', actions: 'recordProbeSuccess' },

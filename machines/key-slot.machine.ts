@@ -8,6 +8,11 @@ import { assign, setup } from 'xstate';
  */
 export interface KeySlotContext {
   name: string;
+  /**
+   * False until the key's first answer: until then its budget is unknown, and the key pool lets
+   * one request at a time probe it (a fresh key's probe lives here, with the key's other states).
+   */
+  probed: boolean;
   untilMs: number | null;
   waitMs: number;
   reason: string | null;
@@ -17,10 +22,12 @@ export type KeySlotEvent =
   | { type: 'key.rateLimited'; untilMs: number; waitMs: number; reason?: string }
   | { type: 'key.budgetSpent'; untilMs: number; waitMs: number; reason?: string }
   | { type: 'key.quotaExhausted'; untilMs: number; waitMs: number; reason?: string }
-  | { type: 'key.invalid'; reason?: string };
+  | { type: 'key.invalid'; reason?: string }
+  | { type: 'key.answered' };
 
 const setWait = assign<KeySlotContext, KeySlotEvent, undefined, KeySlotEvent, never>(({ event }) => {
   if (event.type === 'key.invalid') return { untilMs: null, waitMs: 0, reason: event.reason ?? 'invalid key' };
+  if (event.type === 'key.answered') return {};
   return { untilMs: event.untilMs, waitMs: Math.max(0, event.waitMs), reason: event.reason ?? null };
 });
 
@@ -37,6 +44,7 @@ export const keySlotMachine = setup({
   actions: {
     setWait,
     clearWait: assign({ untilMs: null, waitMs: 0, reason: null }),
+    markProbed: assign({ probed: true }),
   },
   delays: {
     coolingEnds: ({ context }) => context.waitMs,
@@ -44,11 +52,12 @@ export const keySlotMachine = setup({
   },
 }).createMachine({
   id: 'keySlot',
-  context: ({ input }) => ({ name: input.name, untilMs: null, waitMs: 0, reason: null }),
+  context: ({ input }) => ({ name: input.name, probed: false, untilMs: null, waitMs: 0, reason: null }),
   initial: 'ready',
   on: {
     'key.invalid': { target: '.disabled', actions: 'setWait' },
     'key.quotaExhausted': { target: '.exhausted', actions: 'setWait' },
+    'key.answered': { actions: 'markProbed' },
   },
   states: {
     ready: {

@@ -1,14 +1,17 @@
 import { assign, emit, setup } from 'xstate';
 
 /**
- * One request's attempts after its first retryable failure (DESIGN §1). Spawned only then, stopped
- * when the request settles. The dispatcher computes each wait (policy + the provider's own wait,
- * with the injected random) and sends it in `attempt.failed`; the machine decides whether another
- * retry is allowed and sleeps the wait as a named delay on the injected clock. Entering
- * `attempting` emits `attempt.start`, on which the dispatcher sends the HTTP attempt.
+ * One request's attempts after its first retryable failure (DESIGN §1). Spawned then, in
+ * `attempting` (the attempt that just failed), and told of that failure at once; stopped when the
+ * request settles. The dispatcher's retry policy computes each wait (the provider's own wait, or
+ * the backoff with the injected random) and sends it in `attempt.failed`; the `canRetry` guard is
+ * the only place that decides whether another retry is allowed (`retries < maxRetries`): nothing
+ * else counts retries. The wait is a named delay on the injected clock; leaving it emits
+ * `attempt.start`, on which the dispatcher sends the next HTTP attempt.
  */
 export interface RetryContext {
   requestId: string;
+  /** Retries granted so far. */
   retries: number;
   maxRetries: number;
   delayMs: number;
@@ -18,8 +21,6 @@ export interface RetryContext {
 export interface RetryInput {
   requestId: string;
   maxRetries: number;
-  delayMs: number;
-  reason: string;
 }
 
 export type RetryEvent =
@@ -53,8 +54,8 @@ export const retryMachine = setup({
   },
 }).createMachine({
   id: 'retry',
-  context: ({ input }) => ({ requestId: input.requestId, retries: 1, maxRetries: input.maxRetries, delayMs: Math.max(0, input.delayMs), reason: input.reason }),
-  initial: 'backingOff',
+  context: ({ input }) => ({ requestId: input.requestId, retries: 0, maxRetries: input.maxRetries, delayMs: 0, reason: '' }),
+  initial: 'attempting',
   on: {
     'config.update': { actions: 'applyConfig' },
   },
@@ -62,11 +63,10 @@ export const retryMachine = setup({
     backingOff: {
       on: { 'retry.abandon': 'failed' },
       // A 429 with another key ready moves at once: no timer, not even a zero-delay one.
-      always: { guard: 'hasNoWait', target: 'attempting' },
-      after: { backoff: 'attempting' },
+      always: { guard: 'hasNoWait', target: 'attempting', actions: 'startAttempt' },
+      after: { backoff: { target: 'attempting', actions: 'startAttempt' } },
     },
     attempting: {
-      entry: 'startAttempt',
       on: {
         'retry.abandon': 'failed',
         'attempt.succeeded': 'succeeded',

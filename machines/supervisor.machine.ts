@@ -1,58 +1,64 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
+import type { ResolvedConfig } from '../src/options.js';
+import { commandError, keySpec, strategyName, updatedConfig, type ConfigUpdate, type KeySpec } from '../src/supervisor/commands.js';
+import type { KeyLimits, StrategyFn, StrategyName } from '../src/types.js';
 import { batcherMachine } from './batcher.machine.js';
 import { circuitBreakerMachine, type BreakerTarget } from './circuit-breaker.machine.js';
 import { keySlotMachine } from './key-slot.machine.js';
 import { retryMachine } from './retry.machine.js';
 
 /**
- * The root of one provider endpoint's actor system (DESIGN §1): owns the breaker, one slot per key,
- * one batcher per batchable model and a retry actor per retrying request; takes every command.
- * Configuration lives in its context; the plain dispatcher that runs the hot path reads it from
- * the emitted `supervisor.changed` events. No secret ever enters this machine: `key.add` arrives
- * here with the key's name only (the board stores the secret).
+ * The root of one provider endpoint's actor system (DESIGN §1), and the only writer of its live
+ * configuration: the strategy, every option, the key set. Its state value is the board's lifecycle
+ * (`running` → `draining` → `stopped`). It owns the breaker, one slot per key, one batcher per
+ * batchable model and a retry actor per retrying request.
+ *
+ * Public commands are validated here (the same check `board.send` throws on): a bad one changes
+ * nothing and emits `command.rejected` ({ type, reason }, never the payload). No secret ever
+ * enters: `key.add` reaches this machine with the key's name only (the board's secret store took
+ * the secret first). Internal events (spawning and stopping children, the lifecycle) carry
+ * `INTERNAL`; without it they are ignored, so nothing sent from outside can strand a request.
  */
-export interface SupervisorConfig {
-  [section: string]: unknown;
-}
+export const INTERNAL: unique symbol = Symbol('switchboard.internal');
 
 export interface SupervisorContext {
   provider: string;
+  /** The strategy's display name: a built-in name, the function's `name`, or 'custom'. */
   strategy: string;
-  config: SupervisorConfig;
-  keys: Array<{ name: string; maxConcurrent: number }>;
+  /** The live configuration (`config.strategy` may be a function: it stays reachable here). */
+  config: ResolvedConfig;
+  keys: KeySpec[];
   batchers: string[];
-  breaker: { failureThreshold: number; resetTimeoutMs: number; halfOpenProbes: number };
-  batching: { maxBatchSize: number; batchTimeoutMs: number };
 }
 
 export interface SupervisorInput {
   provider: string;
-  strategy: string;
-  config: SupervisorConfig;
-  keys: Array<{ name: string; maxConcurrent: number }>;
-  breaker: { failureThreshold: number; resetTimeoutMs: number; halfOpenProbes: number };
-  batching: { maxBatchSize: number; batchTimeoutMs: number };
+  config: ResolvedConfig;
+  keys: KeySpec[];
 }
 
-export type SupervisorEvent =
-  | { type: 'strategy.set'; strategy: string }
-  | {
-      type: 'config.update';
-      config: SupervisorConfig;
-      breaker?: Partial<SupervisorContext['breaker']>;
-      batching?: Partial<SupervisorContext['batching']>;
-    }
+/** Public commands as the machine receives them (`key.add` without its secret). */
+export type SupervisorMachineCommand =
+  | { type: 'strategy.set'; strategy: StrategyName | StrategyFn }
+  | { type: 'config.update'; config: ConfigUpdate }
   | { type: 'breaker.force'; state: BreakerTarget }
-  | { type: 'key.add'; key: { name: string; maxConcurrent: number } }
+  | { type: 'key.add'; key: { name: string; maxConcurrent?: number; limits?: KeyLimits; secret?: '' } }
   | { type: 'key.remove'; name: string }
-  | { type: 'stats.reset' }
-  | { type: 'batcher.spawn'; model: string }
-  | { type: 'retry.spawn'; requestId: string; maxRetries: number; delayMs: number; reason: string }
-  | { type: 'retry.stop'; requestId: string };
-
-export type SupervisorEmitted =
-  | { type: 'supervisor.changed'; what: 'strategy' | 'config' | 'keys' }
   | { type: 'stats.reset' };
+
+/** Events only the board sends (with `INTERNAL`). */
+export type SupervisorInternalEvent =
+  | { type: 'batcher.spawn'; token: typeof INTERNAL; model: string }
+  | { type: 'retry.spawn'; token: typeof INTERNAL; requestId: string }
+  | { type: 'retry.stop'; token: typeof INTERNAL; requestId: string }
+  | { type: 'lifecycle.drain'; token: typeof INTERNAL }
+  | { type: 'lifecycle.stop'; token: typeof INTERNAL };
+
+export type SupervisorEvent = SupervisorMachineCommand | SupervisorInternalEvent;
+
+export type SupervisorEmitted = { type: 'command.rejected'; command: string; reason: string } | { type: 'stats.reset' };
+
+const changed = (a: object, b: object): boolean => JSON.stringify(a) !== JSON.stringify(b);
 
 export const supervisorMachine = setup({
   types: {
@@ -62,30 +68,56 @@ export const supervisorMachine = setup({
     emitted: {} as SupervisorEmitted,
   },
   actors: { circuitBreaker: circuitBreakerMachine, keySlot: keySlotMachine, batcher: batcherMachine, retry: retryMachine },
+  guards: {
+    isValidCommand: ({ context, event }) => {
+      // A key.add reaching the machine carries `secret: ''` only when its secret was invalid.
+      const secretChecked = event.type === 'key.add' && typeof event.key === 'object' && event.key !== null && !('secret' in event.key);
+      return commandError(event, context.keys.map((k) => k.name), secretChecked) === null;
+    },
+    isInternal: ({ event }) => (event as { token?: unknown }).token === INTERNAL,
+  },
   actions: {
     spawnInitialChildren: enqueueActions(({ context, enqueue }) => {
-      enqueue.spawnChild('circuitBreaker', { id: 'breaker', input: context.breaker });
+      enqueue.spawnChild('circuitBreaker', { id: 'breaker', input: { ...context.config.circuitBreaker } });
       for (const key of context.keys) enqueue.spawnChild('keySlot', { id: `key:${key.name}`, input: { name: key.name } });
     }),
-    setStrategy: assign({ strategy: ({ context, event }) => (event.type === 'strategy.set' ? event.strategy : context.strategy) }),
-    applyConfig: enqueueActions(({ context, event, enqueue }) => {
+    rejectCommand: emit(({ context, event }) => {
+      const secretChecked = event.type === 'key.add' && typeof event.key === 'object' && event.key !== null && !('secret' in event.key);
+      const error = commandError(event, context.keys.map((k) => k.name), secretChecked);
+      return { type: 'command.rejected' as const, command: String((event as { type?: unknown }).type), reason: error?.message ?? 'invalid' };
+    }),
+    setStrategy: assign(({ context, event }) => {
+      if (event.type !== 'strategy.set') return {};
+      return { strategy: strategyName(event.strategy), config: { ...context.config, strategy: event.strategy } };
+    }),
+    applyConfig: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'config.update') return;
-      const breaker = { ...context.breaker, ...event.breaker };
-      const batching = { ...context.batching, ...event.batching };
-      enqueue.assign({ config: event.config, breaker, batching });
-      if (event.breaker) enqueue.sendTo('breaker', { type: 'config.update', ...event.breaker });
-      if (event.batching) for (const model of context.batchers) enqueue.sendTo(`batcher:${model}`, { type: 'config.update', ...event.batching });
+      const prev = context.config;
+      const next = updatedConfig(prev, event.config);
+      enqueue.assign({ config: next, strategy: strategyName(next.strategy) });
+      if (changed(prev.circuitBreaker, next.circuitBreaker)) enqueue.sendTo('breaker', { type: 'config.update', ...next.circuitBreaker });
+      if (next.batching.maxBatchSize !== prev.batching.maxBatchSize || next.batching.batchTimeoutMs !== prev.batching.batchTimeoutMs) {
+        const update = { type: 'config.update' as const, maxBatchSize: next.batching.maxBatchSize, batchTimeoutMs: next.batching.batchTimeoutMs };
+        for (const model of context.batchers) enqueue.sendTo(`batcher:${model}`, update);
+      }
+      if (next.retry.maxRetries !== prev.retry.maxRetries) {
+        for (const id of Object.keys(self.getSnapshot().children)) {
+          if (id.startsWith('retry:')) enqueue.sendTo(id, { type: 'config.update', maxRetries: next.retry.maxRetries });
+        }
+      }
     }),
     forwardForce: enqueueActions(({ event, enqueue }) => {
       if (event.type === 'breaker.force') enqueue.sendTo('breaker', { type: 'breaker.force', state: event.state });
     }),
     addKey: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'key.add') return;
-      const id = `key:${event.key.name}`;
+      const spec = keySpec(event.key);
+      const id = `key:${spec.name}`;
       // A key.add for an existing name replaces its slot (the way to revive a disabled key).
-      if (context.keys.some((k) => k.name === event.key.name)) enqueue.stopChild(id);
-      enqueue.spawnChild('keySlot', { id, input: { name: event.key.name } });
-      enqueue.assign({ keys: [...context.keys.filter((k) => k.name !== event.key.name), { ...event.key }] });
+      if (context.keys.some((k) => k.name === spec.name)) enqueue.stopChild(id);
+      enqueue.spawnChild('keySlot', { id, input: { name: spec.name } });
+      const at = context.keys.findIndex((k) => k.name === spec.name);
+      enqueue.assign({ keys: at >= 0 ? context.keys.map((k, i) => (i === at ? spec : k)) : [...context.keys, spec] });
     }),
     removeKey: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'key.remove') return;
@@ -94,50 +126,50 @@ export const supervisorMachine = setup({
     }),
     spawnBatcher: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'batcher.spawn' || context.batchers.includes(event.model)) return;
-      enqueue.spawnChild('batcher', { id: `batcher:${event.model}`, input: { model: event.model, ...context.batching } });
+      const { maxBatchSize, batchTimeoutMs } = context.config.batching;
+      enqueue.spawnChild('batcher', { id: `batcher:${event.model}`, input: { model: event.model, maxBatchSize, batchTimeoutMs } });
       enqueue.assign({ batchers: [...context.batchers, event.model] });
     }),
-    spawnRetry: enqueueActions(({ event, enqueue }) => {
+    spawnRetry: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'retry.spawn') return;
-      enqueue.spawnChild('retry', {
-        id: `retry:${event.requestId}`,
-        input: { requestId: event.requestId, maxRetries: event.maxRetries, delayMs: event.delayMs, reason: event.reason },
-      });
+      enqueue.spawnChild('retry', { id: `retry:${event.requestId}`, input: { requestId: event.requestId, maxRetries: context.config.retry.maxRetries } });
     }),
     stopRetry: enqueueActions(({ event, enqueue }) => {
       if (event.type === 'retry.stop') enqueue.stopChild(`retry:${event.requestId}`);
     }),
-    announceStrategy: emit({ type: 'supervisor.changed' as const, what: 'strategy' as const }),
-    announceConfig: emit({ type: 'supervisor.changed' as const, what: 'config' as const }),
-    announceKeys: emit({ type: 'supervisor.changed' as const, what: 'keys' as const }),
     announceStatsReset: emit({ type: 'stats.reset' as const }),
   },
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => ({
     provider: input.provider,
-    strategy: input.strategy,
+    strategy: strategyName(input.config.strategy),
     config: input.config,
     keys: input.keys,
     batchers: [],
-    breaker: input.breaker,
-    batching: input.batching,
   }),
   entry: 'spawnInitialChildren',
   initial: 'running',
+  on: {
+    'strategy.set': [{ guard: 'isValidCommand', actions: 'setStrategy' }, { actions: 'rejectCommand' }],
+    'config.update': [{ guard: 'isValidCommand', actions: 'applyConfig' }, { actions: 'rejectCommand' }],
+    'breaker.force': [{ guard: 'isValidCommand', actions: 'forwardForce' }, { actions: 'rejectCommand' }],
+    'key.add': [{ guard: 'isValidCommand', actions: 'addKey' }, { actions: 'rejectCommand' }],
+    'key.remove': [{ guard: 'isValidCommand', actions: 'removeKey' }, { actions: 'rejectCommand' }],
+    'stats.reset': { actions: 'announceStatsReset' },
+    'batcher.spawn': { guard: 'isInternal', actions: 'spawnBatcher' },
+    'retry.spawn': { guard: 'isInternal', actions: 'spawnRetry' },
+    'retry.stop': { guard: 'isInternal', actions: 'stopRetry' },
+  },
   states: {
     running: {
-      on: {
-        'strategy.set': { actions: ['setStrategy', 'announceStrategy'] },
-        'config.update': { actions: ['applyConfig', 'announceConfig'] },
-        'breaker.force': { actions: 'forwardForce' },
-        'key.add': { actions: ['addKey', 'announceKeys'] },
-        'key.remove': { actions: ['removeKey', 'announceKeys'] },
-        'stats.reset': { actions: 'announceStatsReset' },
-        'batcher.spawn': { actions: 'spawnBatcher' },
-        'retry.spawn': { actions: 'spawnRetry' },
-        'retry.stop': { actions: 'stopRetry' },
-      },
+      on: { 'lifecycle.drain': { guard: 'isInternal', target: 'draining' }, 'lifecycle.stop': { guard: 'isInternal', target: 'stopped' } },
     },
+    draining: {
+      on: { 'lifecycle.stop': { guard: 'isInternal', target: 'stopped' } },
+    },
+    // Not `type: 'final'`: a final root stops the actor at once, children and all, before the
+    // board has settled its requests; the board stops the actor itself once everything settled.
+    stopped: {},
   },
 });

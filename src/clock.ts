@@ -1,6 +1,9 @@
 import type { Clock } from './types.js';
 
-/** Real timers. Timers are unref'd so an idle supervisor never holds the process open. */
+/**
+ * Real timers. Each timer is unref'd, so an idle supervisor never holds the process open; while
+ * work is pending, the dispatcher holds one `keepAlive` handle instead (see below).
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
@@ -12,6 +15,32 @@ export const systemClock: Clock = {
     clearTimeout(id as NodeJS.Timeout);
   },
 };
+
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+
+/**
+ * Keeps the process alive while a board has work pending (a request queued, in flight, backing
+ * off, or collecting in a batch window) and lets it exit when idle: one ref'd timer held between
+ * `hold()` and `release()`, so a script's `await board.embed(...)` is not cut off while the clock's
+ * own (unref'd) timers run. Only for the real clock: a simulated clock holds nothing open.
+ */
+export class KeepAlive {
+  private handle: NodeJS.Timeout | null = null;
+
+  constructor(private readonly enabled: boolean) {}
+
+  hold(): void {
+    if (this.enabled && this.handle === null) this.handle = setInterval(noop, KEEP_ALIVE_MS);
+  }
+
+  release(): void {
+    if (this.handle === null) return;
+    clearInterval(this.handle);
+    this.handle = null;
+  }
+}
+
+function noop(): void {}
 
 interface PendingTimer {
   id: number;

@@ -1,6 +1,7 @@
 /** Switchboard's public API (DESIGN §2, §10). Every export is named here. */
 export { createSupervisor, Board } from './supervisor/index.js';
-export type { BoardCommand } from './supervisor/index.js';
+export type { BoardCommand, SupervisorCommand, ConfigUpdate } from './supervisor/index.js';
+export type { SharedBudget, SharedGrant } from './keys/key-pool.js';
 export { createTestClock, systemClock } from './clock.js';
 export { mulberry32 as seededRandom } from './sim/random.js';
 export type { TestClock } from './clock.js';
@@ -52,6 +53,9 @@ export type {
   BoardState,
   KeyConfig,
   StrategyName,
+  StrategyFn,
+  KeyView,
+  KeyLimits,
   Jitter,
   Logger,
   Report,

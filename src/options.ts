@@ -1,5 +1,5 @@
 import { ConfigError, scrubSecrets } from './errors.js';
-import type { Clock, Jitter, KeyConfig, Logger, Provider, StrategyName } from './types.js';
+import type { Clock, Jitter, KeyConfig, Logger, Provider, StrategyFn, StrategyName } from './types.js';
 import type { Transport } from './transport/types.js';
 
 /** Options of `createSupervisor` (DESIGN §2). Times in ms. */
@@ -7,7 +7,7 @@ export interface SupervisorOptions {
   provider?: Provider;
   baseUrl?: string;
   keys?: KeyConfig[];
-  strategy?: StrategyName;
+  strategy?: StrategyName | StrategyFn;
   queue?: { size?: number; maxConcurrent?: number; agingMs?: number };
   circuitBreaker?: { failureThreshold?: number; resetTimeoutMs?: number; halfOpenProbes?: number };
   retry?: { maxRetries?: number; initialDelayMs?: number; backoffFactor?: number; maxDelayMs?: number; jitter?: Jitter; maxRetryAfterMs?: number };
@@ -29,7 +29,7 @@ export interface SupervisorOptions {
 export interface ResolvedConfig {
   provider: Provider;
   baseUrl: string | undefined;
-  strategy: StrategyName;
+  strategy: StrategyName | StrategyFn;
   queue: { size: number; maxConcurrent: number; agingMs: number };
   circuitBreaker: { failureThreshold: number; resetTimeoutMs: number; halfOpenProbes: number };
   retry: { maxRetries: number; initialDelayMs: number; backoffFactor: number; maxDelayMs: number; jitter: Jitter; maxRetryAfterMs: number };
@@ -39,7 +39,8 @@ export interface ResolvedConfig {
   deadlineMs: number;
 }
 
-export const DEFAULTS: ResolvedConfig = {
+/** The defaults (DESIGN §2), deep-frozen: no caller can change the next board's defaults. */
+export const DEFAULTS: Readonly<ResolvedConfig> = deepFreeze({
   provider: 'openai',
   baseUrl: undefined,
   strategy: 'round-robin',
@@ -50,9 +51,17 @@ export const DEFAULTS: ResolvedConfig = {
   metrics: { enabled: true, recentSize: 100 },
   timeoutMs: 60_000,
   deadlineMs: 600_000,
-};
+});
 
-type Rule = { rule: string; test: (v: unknown) => boolean };
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export type Rule = { rule: string; test: (v: unknown) => boolean };
 const int = (min: number): Rule => ({ rule: `an integer >= ${min}`, test: (v) => typeof v === 'number' && Number.isInteger(v) && v >= min });
 const num = (min: number, exclusive = false): Rule => ({
   rule: `a number ${exclusive ? '>' : '>='} ${min}`,
@@ -63,6 +72,11 @@ const oneOf = (...values: string[]): Rule => ({ rule: `one of ${values.map((x) =
 const bool: Rule = { rule: 'a boolean', test: (v) => typeof v === 'boolean' };
 const str: Rule = { rule: 'a non-empty string', test: (v) => typeof v === 'string' && v.length > 0 };
 const strings: Rule = { rule: 'an array of strings', test: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string') };
+/** A built-in strategy name or a `StrategyFn`. */
+export const strategyRule: Rule = {
+  rule: "one of 'round-robin', 'least-loaded', 'headroom', or a function (ready, request) => key | undefined",
+  test: (v) => typeof v === 'function' || (typeof v === 'string' && ['round-robin', 'least-loaded', 'headroom'].includes(v)),
+};
 const fn: Rule = { rule: 'a function', test: (v) => typeof v === 'function' };
 const anyObject: Rule = { rule: 'an object', test: (v) => typeof v === 'object' && v !== null };
 const url: Rule = {
@@ -81,8 +95,16 @@ const clockRule: Rule = {
   rule: 'a Clock ({ now, setTimeout, clearTimeout })',
   test: (v) => typeof v === 'object' && v !== null && ['now', 'setTimeout', 'clearTimeout'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'),
 };
+const LIMIT_NAMES = ['rpm', 'tpm', 'rpd'];
+/** `keys[].limits`: `{ rpm?, tpm?, rpd? }`, each a number > 0. */
+export const limitsRule: Rule = {
+  rule: 'an object { rpm?, tpm?, rpd? } of numbers > 0',
+  test: (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) &&
+    Object.entries(v).every(([k, n]) => LIMIT_NAMES.includes(k) && (n === undefined || (typeof n === 'number' && Number.isFinite(n) && n > 0))),
+};
 const keysRule: Rule = {
-  rule: 'an array of { name, secret, maxConcurrent? } with unique names',
+  rule: 'an array of { name, secret, maxConcurrent?, limits? } with unique names',
   test: (v) => {
     if (!Array.isArray(v)) return false;
     const names = new Set<string>();
@@ -90,6 +112,7 @@ const keysRule: Rule = {
       if (typeof k !== 'object' || k === null) return false;
       if (typeof k.name !== 'string' || k.name === '' || typeof k.secret !== 'string' || k.secret === '') return false;
       if (k.maxConcurrent !== undefined && !int(1).test(k.maxConcurrent)) return false;
+      if (k.limits !== undefined && !limitsRule.test(k.limits)) return false;
       if (names.has(k.name)) return false;
       names.add(k.name);
     }
@@ -102,7 +125,7 @@ export const SCHEMA: Record<string, Rule | Record<string, Rule>> = {
   provider: oneOf('openai', 'anthropic', 'groq', 'gemini'),
   baseUrl: url,
   keys: keysRule,
-  strategy: oneOf('round-robin', 'least-loaded', 'headroom'),
+  strategy: strategyRule,
   queue: { size: int(0), maxConcurrent: int(1), agingMs: msOrInfinity },
   circuitBreaker: { failureThreshold: int(1), resetTimeoutMs: num(0), halfOpenProbes: int(1) },
   retry: {
@@ -188,15 +211,16 @@ export function validateOptions(options: unknown, where = 'createSupervisor'): v
   }
 }
 
+/** A fresh section: `base` under `over`; arrays are copied, so no two boards share one. */
 function pick<T extends object>(base: T, over: Partial<T> | undefined): T {
-  if (!over) return { ...base };
   const out = { ...base } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(over)) if (v !== undefined) out[k] = v;
+  if (over) for (const [k, v] of Object.entries(over)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(out)) if (Array.isArray(v)) out[k] = [...v];
   return out as T;
 }
 
 /** Merges validated options over the defaults (or over a current config, for `config.update`). */
-export function resolveConfig(options: SupervisorOptions, base: ResolvedConfig = DEFAULTS): ResolvedConfig {
+export function resolveConfig(options: SupervisorOptions, base: Readonly<ResolvedConfig> = DEFAULTS): ResolvedConfig {
   return {
     provider: options.provider ?? base.provider,
     baseUrl: options.baseUrl ?? base.baseUrl,

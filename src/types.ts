@@ -101,13 +101,44 @@ export interface BoardState {
   batchers: Array<{ model: string; state: BatcherState; pending: number }>;
 }
 
+/** A key's own budget (DESIGN §2): continuously refilling buckets, kept even without provider headers. */
+export interface KeyLimits {
+  /** Requests per minute: a bucket of this capacity refilling rpm/60 per second. */
+  rpm?: number;
+  /** Tokens per minute (estimated at reservation, corrected by the reported usage). */
+  tpm?: number;
+  /** Requests per day: a bucket refilling rpd/86 400 per second. */
+  rpd?: number;
+}
+
 export interface KeyConfig {
   name: string;
   secret: string;
   maxConcurrent?: number;
+  limits?: KeyLimits;
 }
 
 export type StrategyName = 'round-robin' | 'least-loaded' | 'headroom';
+
+/** What a strategy sees of a key (DESIGN §10): never its secret. */
+export interface KeyView {
+  name: string;
+  state: KeyState;
+  inFlight: number;
+  maxConcurrent: number;
+  remainingRequests: number | null;
+  remainingTokens: number | null;
+}
+
+/**
+ * A custom key strategy (DESIGN §10): `ready` holds the keys that can take the request now (state
+ * ready, below maxConcurrent, within budget). Return one of them, or undefined to wait: it is asked
+ * again when a key frees. `BoardState.strategy` shows the function's `name` ('custom' without one).
+ */
+export type StrategyFn = (
+  ready: readonly KeyView[],
+  request: { model: string; priority: Priority; estimatedTokens: number },
+) => KeyView | undefined;
 export type Jitter = 'none' | 'full' | 'equal';
 
 export interface Logger {
@@ -162,6 +193,8 @@ export interface SwitchboardEvents {
   'key.disabled': { keyName: string; untilMs?: number; reason?: string };
   'batch.flushed': { model: string; size: number; reason: 'size' | 'timeout' | 'priority' };
   'queue.full': { depth: number; size: number };
+  /** A command sent to `board.actor` that was invalid: its type and why, never its payload. */
+  'command.rejected': { type: string; reason: string };
 }
 export type SwitchboardEventType = keyof SwitchboardEvents;
 

@@ -1,5 +1,6 @@
 import type { StrategyName } from '../types.js';
-import { requestHeadroom, type KeyRuntime } from './key-runtime.js';
+import { keyState, requestHeadroom, type KeyRuntime } from './key-runtime.js';
+import type { KeyView, Priority, StrategyFn } from '../types.js';
 
 /**
  * Key strategies (plain functions): given the keys and a predicate saying which may take a request
@@ -55,3 +56,40 @@ export const headroom: Strategy = (keys, usable, _cursor, now) => {
 };
 
 export const STRATEGIES: Record<StrategyName, Strategy> = { 'round-robin': roundRobin, 'least-loaded': leastLoaded, headroom };
+
+/** What a custom strategy sees of a key (DESIGN §10): no secret. */
+export function keyView(key: KeyRuntime, now: number): KeyView {
+  const room = requestHeadroom(key, now);
+  return {
+    name: key.name, state: keyState(key), inFlight: key.inFlight, maxConcurrent: key.maxConcurrent,
+    remainingRequests: Number.isFinite(room) ? room : null,
+    remainingTokens: key.remainingTokens,
+  };
+}
+
+/**
+ * Asks a `StrategyFn` for a key among those able to take the request now. It returns one of the
+ * views it was given (or any view with that name), or undefined to wait. A throwing function is
+ * treated as "no choice": the request waits and it is asked again when a key frees.
+ */
+export function pickCustom(
+  fn: StrategyFn,
+  keys: readonly KeyRuntime[],
+  usable: (k: KeyRuntime) => boolean,
+  request: { model: string; priority: Priority; estimatedTokens: number },
+  now: number,
+  onError: (error: unknown) => void,
+): KeyRuntime | null {
+  const ready: KeyRuntime[] = [];
+  for (const k of keys) if (usable(k)) ready.push(k);
+  if (ready.length === 0) return null;
+  let chosen: KeyView | undefined;
+  try {
+    chosen = fn(ready.map((k) => keyView(k, now)), request);
+  } catch (error) {
+    onError(error);
+    return null;
+  }
+  if (!chosen || typeof chosen.name !== 'string') return null;
+  return ready.find((k) => k.name === chosen!.name) ?? null;
+}

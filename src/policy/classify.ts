@@ -54,9 +54,13 @@ export function classifyResponse(res: HttpResponse, adapter: ProviderAdapter, no
   return { kind, status, reason: status === 429 ? 'rate_limited' : `status_${status}`, retryAfterMs, breakerFailure, error };
 }
 
-/** A 2xx whose body broke the parser: retried, and neutral for the breaker. */
-export function classifyBadBody(error: BadResponseError): AttemptFailure {
-  return { kind: 'retryable', status: error.status, reason: 'bad_response', retryAfterMs: null, breakerFailure: false, error };
+/**
+ * A 2xx whose body broke the parser: retried, and neutral for the breaker — unless the provider
+ * said `x-should-retry: false`, which is never retried (DESIGN §2).
+ */
+export function classifyBadBody(error: BadResponseError, headers?: Record<string, string>): AttemptFailure {
+  const kind = headers?.['x-should-retry'] === 'false' ? 'fatal' : 'retryable';
+  return { kind, status: error.status, reason: 'bad_response', retryAfterMs: null, breakerFailure: false, error };
 }
 
 /** No answer at all: a connection error or our attempt timeout. Retried; a breaker failure. */

@@ -1,159 +1,101 @@
 import { randomUUID } from 'node:crypto';
-import { createActor, type Actor, type ActorRefFrom } from 'xstate';
-import type { batcherMachine } from '../../machines/batcher.machine.js';
-import type { circuitBreakerMachine } from '../../machines/circuit-breaker.machine.js';
-import type { keySlotMachine } from '../../machines/key-slot.machine.js';
-import type { retryMachine } from '../../machines/retry.machine.js';
-import { supervisorMachine } from '../../machines/supervisor.machine.js';
+import { INTERNAL } from '../../machines/supervisor.machine.js';
 import { systemClock } from '../clock.js';
 import { safeLogger } from '../logger.js';
 import { AbortedError, ConfigError, type SwitchboardError } from '../errors.js';
-import { newKeyRuntime, type KeyRuntime } from '../keys/key-runtime.js';
 import { loadBaseUrl, loadKeys } from '../keys/env.js';
+import { SecretStore } from '../keys/secret-store.js';
 import { createMetrics, startSchedule, validateSchedule, type MetricsRecorder, type ScheduleHandle } from '../metrics/index.js';
-import { invalid, resolveConfig, validateOptions, validateUpdate, type ResolvedConfig, type SupervisorOptions } from '../options.js';
+import { invalid, resolveConfig, validateOptions, type ResolvedConfig, type SupervisorOptions } from '../options.js';
 import { getAdapter } from '../providers/index.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createUndiciTransport } from '../transport/undici.js';
 import type { Transport } from '../transport/types.js';
 import type {
-  BoardState,
-  BreakerState,
-  ChatChunk,
-  ChatReply,
-  ChatRequest,
-  Clock,
-  EmbedReply,
-  EmbedRequest,
-  KeyConfig,
-  KeyState,
-  Priority,
-  Report,
-  RequestOptions,
-  RichChatReply,
-  RichChatRequest,
-  StrategyName,
-  SwitchboardEvents,
-  SwitchboardEventType,
+  BoardState, ChatChunk, ChatRequest, EmbedReply, EmbedRequest, KeyConfig, Priority, Report, RequestOptions, RichChatReply,
+  RichChatRequest, SwitchboardEvents, SwitchboardEventType,
 } from '../types.js';
-import { Dispatcher, isUsable } from './dispatcher.js';
-import { Emitter } from './emitter.js';
+import { bridge, createSupervisorActor, spawnBatcher, spawnRetry, stopRetry, type SupervisorActor } from './actor-bridge.js';
 import { ChunkStream } from './chunk-stream.js';
-import { estimateTokens, extra, newEntry, type Entry } from './entry.js';
+import { commandError, keySpec, type SupervisorCommand } from './commands.js';
+import { createRequestTracer } from '../tracing/otel.js';
+import { Dispatcher } from './dispatcher.js';
+import { Emitter } from './emitter.js';
+import { chatEntry, embedEntry, memberEntry, streamEntry, type Entry } from './entry.js';
+import { settleError } from './settlement.js';
+import { boardState, liveView } from './views.js';
 
-/** Commands `board.send` takes (DESIGN §2). */
-export type BoardCommand =
-  | { type: 'strategy.set'; strategy: StrategyName }
-  | { type: 'config.update'; config: Partial<Pick<SupervisorOptions, 'queue' | 'circuitBreaker' | 'retry' | 'batching' | 'timeoutMs' | 'deadlineMs' | 'strategy'>> & { metrics?: { enabled?: boolean } } }
-  | { type: 'breaker.force'; state: BreakerState }
-  | { type: 'key.add'; key: KeyConfig }
-  | { type: 'key.remove'; name: string }
-  | { type: 'stats.reset' };
+/** Commands `board.send` takes (DESIGN §2); the same as `SupervisorCommand`. */
+export type BoardCommand = SupervisorCommand;
 
 const PRIORITY_LEVEL: Record<string, 0 | 1 | 2> = { high: 0, normal: 1, low: 2, '0': 0, '1': 1, '2': 2 };
-const BREAKER_TARGETS = ['closed', 'open', 'halfOpen', 'forcedOpen', 'disabled'];
 
 /**
- * A supervisor for one provider endpoint: the actor system (breaker, key slots, batchers, retries)
- * and the plain dispatcher beside it. Create with `createSupervisor`.
+ * A supervisor for one provider endpoint (the facade): the actor system, in charge of the live
+ * configuration, and the plain dispatcher beside it. Create with `createSupervisor`.
  */
 export class Board {
-  /** The root XState actor, for subscribe and inspection. */
-  readonly actor: Actor<typeof supervisorMachine>;
+  /** The root XState actor, for subscribe and inspection; public commands sent to it act as `board.send`. */
+  readonly actor: SupervisorActor;
   readonly provider: ProviderAdapter['provider'];
   private readonly dispatcher: Dispatcher;
-  private readonly clock: Clock;
+  private readonly adapter: ProviderAdapter;
   private readonly emitter: Emitter;
-  // A true private field: `console.log(board)` / util.inspect never show it.
-  readonly #secrets = new Map<string, string>();
-  private readonly explicitKeyMax = new Map<string, number>();
+  readonly #secrets = new SecretStore();
   private metrics: MetricsRecorder;
   private readonly metricsOptions: Parameters<typeof createMetrics>[0];
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
   private readonly schedule: ScheduleHandle | null;
-  private cfg: ResolvedConfig;
-  private breakerRef!: ActorRefFrom<typeof circuitBreakerMachine>;
-  private readonly batcherStates = new Map<string, { state: 'idle' | 'collecting' | 'flushing'; pending: number }>();
   private stopPromise: Promise<void> | null = null;
-  private retrySeq = 0;
   // Generated ids are a per-board random prefix and a counter: unique, and ~10× smaller than a UUID string.
   private readonly idPrefix = `sb_${randomUUID().slice(0, 8)}_`;
   private idSeq = 0;
+  private retrySeq = 0;
 
   constructor(options: SupervisorOptions = {}) {
     validateOptions(options);
     if (options.schedule) validateSchedule(options.schedule as never);
-    this.cfg = resolveConfig(options);
-    const adapter = getAdapter(this.cfg.provider);
-    if (!adapter) throw invalid('createSupervisor', 'provider', 'a provider with an adapter', this.cfg.provider);
+    const cfg = resolveConfig(options);
+    const adapter = getAdapter(cfg.provider);
+    if (!adapter) throw invalid('createSupervisor', 'provider', 'a provider with an adapter', cfg.provider);
+    this.adapter = adapter;
     this.provider = adapter.provider;
-    this.clock = options.clock ?? systemClock;
+    const clock = options.clock ?? systemClock;
     const logger = safeLogger(options.logger);
     this.emitter = new Emitter(logger);
     const env = options.env as Record<string, string | undefined> | undefined;
-    const keys: KeyConfig[] = options.keys ?? loadKeys(this.cfg.provider, env).map((k) => ({ name: k.name, secret: k.secret }));
-    for (const k of keys) {
-      this.#secrets.set(k.name, k.secret);
-      if (k.maxConcurrent !== undefined) this.explicitKeyMax.set(k.name, k.maxConcurrent);
-    }
+    const keys: KeyConfig[] = options.keys ?? loadKeys(cfg.provider, env).map((k) => ({ name: k.name, secret: k.secret }));
+    for (const k of keys) this.#secrets.set(k.name, k.secret);
     this.ownsTransport = !options.transport;
     this.transport = options.transport ?? createUndiciTransport();
-    const baseUrl = this.cfg.baseUrl ?? loadBaseUrl(this.cfg.provider, env) ?? adapter.defaultBaseUrl;
     this.metricsOptions = {
-      enabled: this.cfg.metrics.enabled,
-      registry: options.metrics?.registry as never,
-      provider: this.cfg.provider,
-      recentSize: this.cfg.metrics.recentSize,
-      live: () => this.liveView(),
-      now: () => this.clock.now(),
+      enabled: cfg.metrics.enabled, registry: options.metrics?.registry as never, provider: cfg.provider, recentSize: cfg.metrics.recentSize,
+      live: () => liveView(this.actor, this.dispatcher), now: () => clock.now(),
     };
     this.metrics = createMetrics(this.metricsOptions);
-
+    this.actor = createSupervisorActor({ provider: cfg.provider, config: cfg, keys: keys.map(keySpec), clock, inspect: options.inspect, secrets: this.#secrets });
     const self = this;
-    this.dispatcher = new Dispatcher(
-      {
-        clock: this.clock,
-        random: options.random ?? Math.random,
-        adapter,
-        baseUrl,
-        transport: this.transport,
-        emitter: this.emitter,
-        get metrics() {
-          return self.metrics;
-        },
-        secret: (name) => this.#secrets.get(name),
-        breaker: () => this.breakerRef,
-        spawnRetry: (entry, delayMs, reason) => this.spawnRetry(entry, delayMs, reason),
-        stopRetry: (entry) => this.actor.send({ type: 'retry.stop', requestId: entry.x!.retryId! }),
-        batcher: (model) => this.spawnBatcher(model),
+    this.dispatcher = new Dispatcher({
+      clock, random: options.random ?? Math.random, adapter, transport: this.transport, emitter: this.emitter, logger,
+      baseUrl: cfg.baseUrl ?? loadBaseUrl(cfg.provider, env) ?? adapter.defaultBaseUrl,
+      realClock: clock === systemClock,
+      tracer: createRequestTracer(cfg.provider),
+      get metrics() {
+        return self.metrics;
       },
-      this.cfg,
-    );
-    for (const k of keys) this.dispatcher.keys.push(newKeyRuntime(k.name, k.maxConcurrent ?? this.cfg.queue.maxConcurrent, this.dispatcher.keys.length));
-
-    this.actor = createActor(supervisorMachine, {
-      clock: this.clock as never,
-      inspect: options.inspect as never,
-      input: {
-        provider: this.cfg.provider,
-        strategy: this.cfg.strategy,
-        config: publicConfig(this.cfg),
-        keys: this.dispatcher.keys.map((k) => ({ name: k.name, maxConcurrent: k.maxConcurrent })),
-        breaker: { ...this.cfg.circuitBreaker },
-        batching: { maxBatchSize: this.cfg.batching.maxBatchSize, batchTimeoutMs: this.cfg.batching.batchTimeoutMs },
-      },
+      secret: (name) => this.#secrets.get(name),
+      spawnRetry: (entry, onStart) => spawnRetry(this.actor, entry, ++this.retrySeq, onStart),
+      stopRetry: (id) => stopRetry(this.actor, id),
+      batcher: (model) => spawnBatcher(this.actor, this.dispatcher, model),
     });
-    this.actor.on('stats.reset', () => this.metrics.reset());
     this.actor.start();
-    this.attachBreaker();
-    for (const key of this.dispatcher.keys) this.attachKey(key);
+    bridge(this.actor, this.dispatcher, this.emitter, logger, () => this.metrics.reset());
+    this.actor.subscribe((snap) => this.followMetricsSwitch(snap.context.config));
     this.schedule = options.schedule && (options.schedule.report || options.schedule.resetStats)
       ? startSchedule(options.schedule as never, { report: (o) => this.report(o), resetStats: () => this.resetStats() }, logger)
       : null;
   }
-
-  // ── requests ─────────────────────────────────────────────────────────────────────────────
 
   /**
    * Sends a chat request through the queue, breaker, keys and retries.
@@ -161,13 +103,11 @@ export class Board {
    * `SB_PROVIDER`, `SB_AUTH`, `SB_NO_KEYS`, `SB_TIMEOUT`, `SB_ABORTED`, `SB_SHUTDOWN`, `SB_BAD_RESPONSE`).
    */
   chat(request: ChatRequest | RichChatRequest, options?: RequestOptions): Promise<RichChatReply> {
-    const entry = this.newRequest('chat', request?.model, options);
-    if ('code' in entry) return Promise.reject(entry);
+    const head = this.head('chat', request?.model, options);
+    if (!Array.isArray(head)) return Promise.reject(head);
     const bad = checkChat(request);
     if (bad) return Promise.reject(bad);
-    entry.chat = request;
-    entry.tokens = estimateTokens(request);
-    return this.dispatcher.submit(entry, options?.signal) as Promise<RichChatReply>;
+    return this.dispatcher.submit(chatEntry(...head, request), options?.signal) as Promise<RichChatReply>;
   }
 
   /**
@@ -183,18 +123,15 @@ export class Board {
   chatStream(request: ChatRequest | RichChatRequest, options?: RequestOptions): AsyncIterableIterator<ChatChunk> {
     let entry: Entry | null = null;
     const stream = new ChunkStream(() => {
-      if (entry) this.dispatcher.settleError(entry, new AbortedError('the caller left the stream'));
+      if (entry) settleError(this.dispatcher, entry, new AbortedError('the caller left the stream'));
     });
-    const made = this.newRequest('stream', request?.model, options);
-    const bad = 'code' in made ? made : checkChat(request);
+    const head = this.head('stream', request?.model, options);
+    const bad = !Array.isArray(head) ? head : checkChat(request);
     if (bad) {
       stream.fail(bad);
       return stream;
     }
-    entry = made as Entry;
-    entry.chat = request;
-    entry.tokens = estimateTokens(request);
-    extra(entry).stream = stream;
+    entry = streamEntry(...(head as Head), request, stream);
     this.dispatcher.submit(entry, options?.signal).then(
       () => stream.end(),
       (error: Error) => stream.fail(error),
@@ -204,224 +141,59 @@ export class Board {
 
   /** Embeds `input` (a string or a string[]); batchable models share HTTP calls (DESIGN §2 "Batching"). */
   embed(request: EmbedRequest, options?: RequestOptions): Promise<EmbedReply> {
-    if (!this.dispatcherAdapter().supportsEmbeddings) {
+    if (!this.adapter.supportsEmbeddings) {
       return Promise.reject(new ConfigError(`${this.provider} has no embeddings endpoint; use openai or gemini for \`${request?.model}\``, 'model'));
     }
-    const batchable = this.cfg.batching.enabled && this.cfg.batching.models.includes(request?.model);
-    const entry = this.newRequest(batchable ? 'member' : 'embed', request?.model, options);
-    if ('code' in entry) return Promise.reject(entry);
+    const head = this.head('embed', request?.model, options);
+    if (!Array.isArray(head)) return Promise.reject(head);
     const input = request.input;
     const inputs = typeof input === 'string' ? [input] : input;
     if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((s) => typeof s === 'string')) {
       return Promise.reject(invalid('embed', 'input', 'a string or a non-empty array of strings', input));
     }
-    entry.inputs = inputs;
+    const batching = this.config.batching;
+    const batchable = batching.enabled && batching.models.includes(request.model);
+    // Not batched, but more inputs than one provider call takes: sent alone, in provider-sized chunks.
+    const entry = batchable || inputs.length > this.adapter.maxEmbeddingInputs ? memberEntry(...head, inputs, batchable) : embedEntry(...head, inputs);
     return this.dispatcher.submit(entry, options?.signal) as Promise<EmbedReply>;
   }
 
-  private newRequest(kind: Entry['kind'], model: unknown, options: RequestOptions | undefined): Entry | SwitchboardError {
-    if (typeof model !== 'string' || model === '') return invalid(kind === 'chat' ? 'chat' : 'embed', 'model', 'a non-empty string', model);
+  private head(kind: 'chat' | 'stream' | 'embed', model: unknown, options: RequestOptions | undefined): Head | SwitchboardError {
+    if (typeof model !== 'string' || model === '') return invalid(kind === 'embed' ? 'embed' : 'chat', 'model', 'a non-empty string', model);
     const level = options?.priority === undefined ? 1 : PRIORITY_LEVEL[String(options.priority)];
     if (level === undefined) return invalid('request', 'priority', "'high' | 'normal' | 'low' | 0 | 1 | 2", options!.priority as Priority);
-    const timeoutMs = options?.timeoutMs ?? this.cfg.deadlineMs;
+    const timeoutMs = options?.timeoutMs ?? this.config.deadlineMs;
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) return invalid('request', 'timeoutMs', 'a number > 0', timeoutMs);
     const requestId = options?.requestId ?? this.idPrefix + (++this.idSeq).toString(36);
-    return newEntry(kind, requestId, model, level, this.clock.now(), timeoutMs);
+    return [requestId, model, level, this.dispatcher.host.clock.now(), timeoutMs];
   }
-
-  private dispatcherAdapter(): ProviderAdapter {
-    return getAdapter(this.provider)!;
-  }
-
-  // ── commands ─────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Sends a command (DESIGN §2). Validated here: an invalid one throws `SB_CONFIG` synchronously and
-   * changes nothing. A `key.add`'s secret is kept in the board's store; the actors see the name only.
+   * Sends a command (DESIGN §2): validated here — an invalid one throws `SB_CONFIG` synchronously and
+   * changes nothing — then sent to `board.actor`, the only writer of the live configuration. A
+   * `key.add`'s secret goes to the board's secret store; the actors see the name only.
    */
   send(command: BoardCommand): void {
-    switch (command?.type) {
-      case 'strategy.set':
-        if (!['round-robin', 'least-loaded', 'headroom'].includes(command.strategy)) {
-          throw invalid('strategy.set', 'strategy', "one of 'round-robin', 'least-loaded', 'headroom'", command.strategy);
-        }
-        this.cfg = { ...this.cfg, strategy: command.strategy };
-        this.dispatcher.cfg = this.cfg;
-        this.actor.send({ type: 'strategy.set', strategy: command.strategy });
-        this.dispatcher.pump();
-        return;
-      case 'config.update':
-        return this.updateConfig(command.config);
-      case 'breaker.force':
-        if (!BREAKER_TARGETS.includes(command.state)) throw invalid('breaker.force', 'state', BREAKER_TARGETS.map((s) => `'${s}'`).join(' | '), command.state);
-        this.actor.send({ type: 'breaker.force', state: command.state });
-        return;
-      case 'key.add':
-        return this.addKey(command.key);
-      case 'key.remove':
-        return this.removeKey(command.name);
-      case 'stats.reset':
-        this.actor.send({ type: 'stats.reset' });
-        return;
-      default:
-        throw new ConfigError(`board.send: unknown command type ${JSON.stringify((command as { type?: unknown })?.type)}`, 'type');
-    }
+    const error = commandError(command, this.actor.getSnapshot().context.keys.map((k) => k.name));
+    if (error) throw error;
+    this.actor.send(command as never);
   }
 
-  private updateConfig(config: BoardCommand & { type: 'config.update' } extends { config: infer C } ? C : never): void {
-    validateUpdate(config);
-    const next = resolveConfig(config as SupervisorOptions, this.cfg);
-    const prev = this.cfg;
-    this.cfg = next;
-    this.dispatcher.cfg = next;
-    if (next.metrics.enabled !== prev.metrics.enabled) {
-      this.metricsOptions.enabled = next.metrics.enabled;
-      this.metrics.dispose();
-      this.metrics = createMetrics(this.metricsOptions);
-    }
-    for (const key of this.dispatcher.keys) if (!this.explicitKeyMax.has(key.name)) key.maxConcurrent = next.queue.maxConcurrent;
-    const changed = (a: object, b: object) => JSON.stringify(a) !== JSON.stringify(b);
-    this.actor.send({
-      type: 'config.update',
-      config: publicConfig(next),
-      breaker: changed(prev.circuitBreaker, next.circuitBreaker) ? { ...next.circuitBreaker } : undefined,
-      batching: changed(prev.batching, next.batching) ? { maxBatchSize: next.batching.maxBatchSize, batchTimeoutMs: next.batching.batchTimeoutMs } : undefined,
-    });
-    if (next.retry.maxRetries !== prev.retry.maxRetries) {
-      for (const [id, child] of Object.entries(this.actor.getSnapshot().children)) {
-        if (id.startsWith('retry:')) (child as ActorRefFrom<typeof retryMachine>).send({ type: 'config.update', maxRetries: next.retry.maxRetries });
-      }
-    }
-    this.dispatcher.pump();
+  private followMetricsSwitch(cfg: ResolvedConfig): void {
+    if (cfg.metrics.enabled === this.metricsOptions.enabled) return;
+    this.metricsOptions.enabled = cfg.metrics.enabled;
+    this.metrics.dispose();
+    this.metrics = createMetrics(this.metricsOptions);
   }
-
-  private addKey(key: KeyConfig): void {
-    if (!key || typeof key.name !== 'string' || key.name === '' || typeof key.secret !== 'string' || key.secret === '') {
-      throw new ConfigError('key.add: expected `key` to be { name, secret, maxConcurrent? } with non-empty strings', 'key');
-    }
-    if (key.maxConcurrent !== undefined && !(Number.isInteger(key.maxConcurrent) && key.maxConcurrent >= 1)) {
-      throw invalid('key.add', 'key.maxConcurrent', 'an integer >= 1', key.maxConcurrent);
-    }
-    this.#secrets.set(key.name, key.secret);
-    if (key.maxConcurrent !== undefined) this.explicitKeyMax.set(key.name, key.maxConcurrent);
-    else this.explicitKeyMax.delete(key.name);
-    const keys = this.dispatcher.keys;
-    const runtime = newKeyRuntime(key.name, key.maxConcurrent ?? this.cfg.queue.maxConcurrent, keys.length);
-    const at = keys.findIndex((k) => k.name === key.name);
-    if (at >= 0) {
-      runtime.inFlight = keys[at]!.inFlight;
-      runtime.index = at;
-      keys[at] = runtime;
-    } else keys.push(runtime);
-    this.actor.send({ type: 'key.add', key: { name: key.name, maxConcurrent: runtime.maxConcurrent } });
-    this.attachKey(runtime);
-    this.dispatcher.pump();
-  }
-
-  private removeKey(name: string): void {
-    const keys = this.dispatcher.keys;
-    const at = keys.findIndex((k) => k.name === name);
-    if (at < 0) throw new ConfigError(`key.remove: no key named ${JSON.stringify(name)}`, 'name');
-    keys.splice(at, 1);
-    keys.forEach((k, i) => (k.index = i));
-    this.#secrets.delete(name);
-    this.explicitKeyMax.delete(name);
-    this.actor.send({ type: 'key.remove', name });
-    this.dispatcher.pump();
-  }
-
-  // ── children ─────────────────────────────────────────────────────────────────────────────
-
-  private attachBreaker(): void {
-    this.breakerRef = this.actor.getSnapshot().children['breaker'] as ActorRefFrom<typeof circuitBreakerMachine>;
-    this.breakerRef.subscribe((snap) => {
-      const c = snap.context;
-      this.dispatcher.onBreaker(snap.value as BreakerState, c.failureCount, c.trips, c.probesInFlight, c.probesSucceeded);
-    });
-  }
-
-  private attachKey(key: KeyRuntime): void {
-    const ref = this.actor.getSnapshot().children[`key:${key.name}`] as ActorRefFrom<typeof keySlotMachine> | undefined;
-    if (!ref) return;
-    key.actor = ref;
-    ref.subscribe((snap) => {
-      if (key.actor !== ref) return;
-      const state = snap.value as KeyState;
-      if (state === key.state && snap.context.untilMs === key.untilMs) return;
-      const was = key.state;
-      key.state = state;
-      key.untilMs = snap.context.untilMs;
-      if (state !== was) this.emitKey(key, state, snap.context.reason);
-      if (state === 'ready') this.dispatcher.coolIfSpent(key, this.clock.now());
-      if (state === 'ready' || !isUsable(key)) this.dispatcher.pump();
-    });
-  }
-
-  private emitKey(key: KeyRuntime, state: KeyState, reason: string | null): void {
-    const type = `key.${state}` as 'key.cooling' | 'key.ready' | 'key.exhausted' | 'key.disabled';
-    if (!this.emitter.has(type)) return;
-    if (type === 'key.cooling') this.emitter.emit(type, { keyName: key.name, untilMs: key.untilMs ?? this.clock.now() });
-    else this.emitter.emit(type, { keyName: key.name, ...(key.untilMs !== null ? { untilMs: key.untilMs } : {}), ...(reason ? { reason } : {}) });
-  }
-
-  private spawnRetry(entry: Entry, delayMs: number, reason: string): ActorRefFrom<typeof retryMachine> {
-    const children = this.actor.getSnapshot().children;
-    let id = entry.requestId;
-    if (children[`retry:${id}`]) id = `${id}#${++this.retrySeq}`;
-    entry.x!.retryId = id;
-    this.actor.send({ type: 'retry.spawn', requestId: id, maxRetries: this.cfg.retry.maxRetries, delayMs, reason });
-    const ref = this.actor.getSnapshot().children[`retry:${id}`] as ActorRefFrom<typeof retryMachine>;
-    ref.on('attempt.start', (ev) => this.dispatcher.onRetryStart(entry, ev.sleptMs));
-    // With no wait the actor went straight to `attempting` while spawning, before we listened.
-    if (ref.getSnapshot().value === 'attempting') queueMicrotask(() => this.dispatcher.onRetryStart(entry, 0));
-    return ref;
-  }
-
-  private spawnBatcher(model: string): ActorRefFrom<typeof batcherMachine> {
-    this.actor.send({ type: 'batcher.spawn', model });
-    const ref = this.actor.getSnapshot().children[`batcher:${model}`] as ActorRefFrom<typeof batcherMachine>;
-    ref.on('batch.flush', (ev) => this.dispatcher.onBatchFlush(ev.model, ev.reason));
-    ref.subscribe((snap) => this.batcherStates.set(model, { state: snap.value as 'idle' | 'collecting' | 'flushing', pending: snap.context.count }));
-    this.batcherStates.set(model, { state: 'idle', pending: 0 });
-    return ref;
-  }
-
-  // ── views ────────────────────────────────────────────────────────────────────────────────
 
   /** A summary of the live system (DESIGN §10): no secrets, cheap enough to poll. */
   state(): BoardState {
-    const d = this.dispatcher;
-    return {
-      provider: this.provider,
-      breaker: d.breakerState,
-      strategy: this.cfg.strategy,
-      queue: { depth: d.queue.size, size: this.cfg.queue.size, byPriority: { high: d.queue.countAt(0), normal: d.queue.countAt(1), low: d.queue.countAt(2) } },
-      inFlight: d.inFlight,
-      maxConcurrent: this.cfg.queue.maxConcurrent,
-      actors: 1 + Object.keys(this.actor.getSnapshot().children).length,
-      keys: d.keys.map((k) => ({
-        name: k.name, state: k.state, inFlight: k.inFlight, maxConcurrent: k.maxConcurrent, untilMs: k.untilMs,
-        remainingRequests: k.remainingRequests, remainingTokens: k.remainingTokens,
-      })),
-      batchers: [...this.batcherStates].map(([model, b]) => ({ model, state: b.state, pending: b.pending })),
-    };
-  }
-
-  private liveView() {
-    const d = this.dispatcher;
-    return {
-      provider: this.provider,
-      breaker: {
-        state: d.breakerState, failureCount: d.breakerFailures, failureThreshold: this.cfg.circuitBreaker.failureThreshold,
-        resetTimeoutMs: this.cfg.circuitBreaker.resetTimeoutMs, trips: d.breakerTrips,
-      },
-      state: this.state(),
-    };
+    return boardState(this.actor, this.dispatcher);
   }
 
   /** DESIGN §6's report: counted per request, percentiles from histograms, bounded memory. */
   report(options: { includeDetails?: boolean } = {}): Report {
-    return this.metrics.report(options.includeDetails === true, this.liveView());
+    return this.metrics.report(options.includeDetails === true, liveView(this.actor, this.dispatcher));
   }
 
   /** Zeroes the statistics; the breaker and the keys keep their state. */
@@ -446,12 +218,12 @@ export class Board {
 
   /** The board's clock time (ms). */
   now(): number {
-    return this.clock.now();
+    return this.dispatcher.host.clock.now();
   }
 
-  /** The configuration in force now (times in ms). */
+  /** The configuration in force now (times in ms), as the supervisor actor holds it. */
   get config(): ResolvedConfig {
-    return this.cfg;
+    return this.actor.getSnapshot().context.config;
   }
 
   /**
@@ -462,22 +234,18 @@ export class Board {
   stop(options: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
     if (this.stopPromise) return this.stopPromise;
     const d = this.dispatcher;
-    d.stopping = true;
+    const clock = d.host.clock;
+    this.actor.send({ type: 'lifecycle.drain', token: INTERNAL } as never);
     this.stopPromise = (async () => {
       if (options.drain) {
-        d.flushBatches();
-        const limit = options.timeoutMs ?? 30_000;
+        d.batches.flushAll();
         let timer: unknown = null;
-        await Promise.race([
-          d.whenIdle(),
-          new Promise<void>((resolve) => {
-            timer = this.clock.setTimeout(resolve, limit);
-          }),
-        ]);
-        this.clock.clearTimeout(timer);
+        await Promise.race([d.whenIdle(), new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, options.timeoutMs ?? 30_000)))]);
+        clock.clearTimeout(timer);
       }
       d.abortAll();
       await d.whenIdle();
+      this.actor.send({ type: 'lifecycle.stop', token: INTERNAL } as never);
       this.schedule?.stop();
       d.dispose();
       this.actor.stop();
@@ -488,10 +256,7 @@ export class Board {
   }
 }
 
-/** The configuration the actors may hold and the inspector may show: no secrets, no functions. */
-function publicConfig(cfg: ResolvedConfig): Record<string, unknown> {
-  return { ...cfg, queue: { ...cfg.queue, agingMs: Number.isFinite(cfg.queue.agingMs) ? cfg.queue.agingMs : 'Infinity' } };
-}
+type Head = [requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number];
 
 function checkChat(request: ChatRequest | RichChatRequest): ConfigError | null {
   if (!Array.isArray(request.messages)) return invalid('chat', 'messages', 'an array of { role, content }', request.messages);

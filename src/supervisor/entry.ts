@@ -2,91 +2,147 @@ import type { ActorRefFrom } from 'xstate';
 import type { retryMachine } from '../../machines/retry.machine.js';
 import type { KeyRuntime } from '../keys/key-runtime.js';
 import type { TimeoutNode } from '../queue/timeouts.js';
+import type { AttemptSignal } from '../transport/attempt-signal.js';
 import type { ChatRequest, PriorityName, RichChatRequest, Usage } from '../types.js';
 import type { ChunkStream } from './chunk-stream.js';
-import type { AttemptSignal } from '../transport/attempt-signal.js';
+import type { AttemptSpan, RequestSpan } from '../tracing/otel.js';
 
 export const LEVEL_NAMES: readonly PriorityName[] = ['high', 'normal', 'low'];
 
-/** A slice of a batch: `member`'s inputs `from..to` sit at `offset` in the batch's input list. */
-export interface BatchSlice {
-  member: Entry;
-  from: number;
-  to: number;
-  offset: number;
+/**
+ * Where a request is in its life (DESIGN §1): `queued` → `inFlight` → `backingOff` ⇄ `inFlight` →
+ * `settled`, plus `awaitingKey` (holding its slot, waiting for a key after a failover or a backoff)
+ * and `collecting` (a batch member waiting in its model's batcher). `new` before admission.
+ */
+export type Phase = 'new' | 'collecting' | 'queued' | 'awaitingKey' | 'inFlight' | 'backingOff' | 'settled';
+
+/** One HTTP attempt in flight: its key, abort signal, timeout, and whether it is a half-open probe. */
+export interface Attempt {
+  key: KeyRuntime;
+  ctl: AttemptSignal;
+  timer: TimeoutNode<Entry> | null;
+  timedOut: boolean;
+  probe: boolean;
+  /** The shared budget's lease (see `SharedBudget`), or null. */
+  lease: unknown;
+  /** Its OpenTelemetry span, when tracing records. */
+  span: AttemptSpan | null;
 }
 
-/**
- * One unit of work in the dispatcher: a caller's request (`chat`, `embed`, a batch `member`) or a
- * `batch` of members sent as one HTTP call. Plain data — queued requests are never actors.
- */
-export interface Entry {
-  kind: 'chat' | 'embed' | 'member' | 'batch' | 'stream';
+interface Base {
   requestId: string;
   model: string;
   level: 0 | 1 | 2;
+  /** Queue bookkeeping (PriorityQueue). */
   rank: number;
   seq: number;
   queued: boolean;
-  chat: ChatRequest | RichChatRequest | null;
-  inputs: string[] | null;
+  phase: Phase;
+  /** Estimated tokens, reserved against the key's token budget. */
   tokens: number;
   createdAt: number;
+  /** When it first got its concurrency slot (-1 before); a request holds its slot until it settles. */
   dispatchedAt: number;
   timeoutMs: number;
   deadline: TimeoutNode<Entry> | null;
-  attemptTimer: TimeoutNode<Entry> | null;
   signal: AbortSignal | null;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  settled: boolean;
-  holdsSlot: boolean;
   attempts: number;
-  key: KeyRuntime | null;
+  attempt: Attempt | null;
   lastKeyName: string | null;
-  ctl: AttemptSignal | null;
-  attemptTimedOut: boolean;
-  isProbe: boolean;
   lastError: Error | null;
-  /** What only retrying requests and batches need, created on first need (keeps queued entries small). */
-  x: EntryExtra | null;
+  /** Its retry actor, from the first retryable failure until it settles. */
+  retry: { ref: ActorRefFrom<typeof retryMachine>; id: string } | null;
+  /** Its OpenTelemetry span (`switchboard.request`), when an SDK is registered. */
+  span: RequestSpan | null;
 }
 
-export interface EntryExtra {
-  retryActor: ActorRefFrom<typeof retryMachine> | null;
-  retryId: string | null;
-  retries: number;
-  /** For a batch: its slices. */
-  slices: BatchSlice[] | null;
-  /** For a member: how many batch parts are still owed, the vectors so far, its batches. */
-  partsLeft: number;
-  vectors: number[][] | null;
-  batches: Entry[] | null;
-  batchedWith: number;
-  usageIn: number;
-  hasUsage: boolean;
-  /** For a stream: the caller's iterator, whether a chunk reached it, the text so far, the final usage. */
-  stream: ChunkStream | null;
+export interface ChatEntry extends Base {
+  kind: 'chat';
+  chat: ChatRequest | RichChatRequest;
+}
+
+export interface StreamEntry extends Base {
+  kind: 'stream';
+  chat: ChatRequest | RichChatRequest;
+  stream: ChunkStream;
+  /** Whether a chunk reached the caller (from then on: no retry, no failover). */
   delivered: boolean;
   partial: string;
   streamUsage: Usage | null;
 }
 
-/** The entry's extra part, created when first needed. */
-export function extra(entry: Entry): EntryExtra {
-  return (entry.x ??= {
-    retryActor: null, retryId: null, retries: 0, slices: null, partsLeft: 0, vectors: null, batches: null,
-    batchedWith: 0, usageIn: 0, hasUsage: false, stream: null, delivered: false, partial: '', streamUsage: null,
-  });
+export interface EmbedEntry extends Base {
+  kind: 'embed';
+  inputs: string[];
 }
 
-export function newEntry(kind: Entry['kind'], requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number): Entry {
+/** A caller's embed sharing HTTP calls; its result is assembled from one or more batch parts. */
+export interface MemberEntry extends Base {
+  kind: 'member';
+  inputs: string[];
+  /** False: a model that is not batched, sent alone in provider-sized chunks. */
+  batchable: boolean;
+  partsLeft: number;
+  vectors: number[][];
+  batches: BatchEntry[];
+  batchedWith: number;
+  usageIn: number;
+  hasUsage: boolean;
+}
+
+/** A slice of a batch: `member`'s inputs `from..to` sit at `offset` in the batch's input list. */
+export interface BatchSlice {
+  member: MemberEntry;
+  from: number;
+  to: number;
+  offset: number;
+}
+
+/** Members' inputs sent as one HTTP call: one queue entry, one slot, one attempt at a time. */
+export interface BatchEntry extends Base {
+  kind: 'batch';
+  inputs: string[];
+  slices: BatchSlice[];
+}
+
+/** One unit of work in the dispatcher. Plain data — queued requests are never actors. */
+export type Entry = ChatEntry | StreamEntry | EmbedEntry | MemberEntry | BatchEntry;
+
+function base(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number): Base {
   return {
-    kind, requestId, model, level, rank: 0, seq: 0, queued: false, chat: null, inputs: null, tokens: 0, createdAt: now,
-    dispatchedAt: -1, timeoutMs, deadline: null, attemptTimer: null, signal: null, resolve: noop, reject: noop,
-    settled: false, holdsSlot: false, attempts: 0, key: null, lastKeyName: null, ctl: null, attemptTimedOut: false,
-    isProbe: false, lastError: null, x: null,
+    requestId, model, level, rank: 0, seq: 0, queued: false, phase: 'new', tokens: 0, createdAt: now, dispatchedAt: -1, timeoutMs,
+    deadline: null, signal: null, resolve: noop, reject: noop, attempts: 0, attempt: null, lastKeyName: null, lastError: null, retry: null, span: null,
   };
+}
+
+/** One literal (the hot path's entry): no intermediate object, one hidden class for every chat. */
+export function chatEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, chat: ChatRequest | RichChatRequest): ChatEntry {
+  return {
+    kind: 'chat', chat, requestId, model, level, rank: 0, seq: 0, queued: false, phase: 'new', tokens: estimateTokens(chat), createdAt: now,
+    dispatchedAt: -1, timeoutMs, deadline: null, signal: null, resolve: noop, reject: noop, attempts: 0, attempt: null, lastKeyName: null,
+    lastError: null, retry: null, span: null,
+  };
+}
+
+export function streamEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, chat: ChatRequest | RichChatRequest, stream: ChunkStream): StreamEntry {
+  return { ...base(requestId, model, level, now, timeoutMs), kind: 'stream', chat, tokens: estimateTokens(chat), stream, delivered: false, partial: '', streamUsage: null };
+}
+
+export function embedEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, inputs: string[]): EmbedEntry {
+  return { ...base(requestId, model, level, now, timeoutMs), kind: 'embed', inputs };
+}
+
+export function memberEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, inputs: string[], batchable: boolean): MemberEntry {
+  return {
+    ...base(requestId, model, level, now, timeoutMs), kind: 'member', inputs, batchable, partsLeft: 0, vectors: new Array(inputs.length), batches: [],
+    batchedWith: 0, usageIn: 0, hasUsage: false,
+  };
+}
+
+export function batchEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, inputs: string[], slices: BatchSlice[]): BatchEntry {
+  return { ...base(requestId, model, level, now, timeoutMs), kind: 'batch', inputs, slices };
 }
 
 function noop(): void {}

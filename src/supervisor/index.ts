@@ -1,2 +1,3 @@
 export { Board, createSupervisor } from './board.js';
 export type { BoardCommand } from './board.js';
+export type { SupervisorCommand, ConfigUpdate } from './commands.js';

@@ -154,8 +154,10 @@ describe('the inspector event stream', () => {
     await expect(reply).resolves.toMatchObject({ attempts: 2 });
     await s.waitFor((f) => transitions(f).some((t) => t.actor === 'retry:req-7' && t.to === 'succeeded'), 'retry success');
     const retry = transitions(s.frames).filter((t) => t.actor === 'retry:req-7');
-    expect(retry.map((t) => t.to)).toEqual(['backingOff', 'attempting', 'succeeded']);
-    expect(retry[0]).toMatchObject({ provider: 'openai', detail: { retries: 1, reason: expect.any(String) } });
+    // Spawned in `attempting` (the attempt that failed), then the backoff, the retry, its success.
+    expect(retry.map((t) => t.to)).toEqual(['attempting', 'backingOff', 'attempting', 'succeeded']);
+    expect(retry[0]).toMatchObject({ provider: 'openai', detail: { retries: 0, reason: expect.any(String) } });
+    expect(retry[1]).toMatchObject({ detail: { retries: 1, reason: 'status_503' } });
     expect(retry[0]!.from).toBeUndefined();
     await clock.tickAsync(200);
     await s.waitFor((f) => f.some((x) => x.event === 'state'), 'state');

@@ -32,15 +32,15 @@ describe.each(['openai', 'anthropic', 'groq', 'gemini'] as const)('%s over undic
   });
 
   if (provider === 'openai' || provider === 'gemini') {
-    it('embeds, batching concurrent inputs into one call', async () => {
+    it('embeds, sending the first at once and batching the inputs that arrive while it is in flight into one call', async () => {
       const model = provider === 'openai' ? 'text-embedding-3-small' : 'text-embedding-004';
       env = await simBoard(provider, { batching: { models: [model] } });
       const all = ['one', 'two', 'three'].map((input) => env!.board.embed({ model, input }));
       const replies = await drive(env.clock, Promise.all(all));
       expect(replies.map((r) => r.embeddings[0]!.length)).toEqual([16, 16, 16]);
       expect(replies[0]!.embeddings[0]).not.toEqual(replies[1]!.embeddings[0]);
-      expect(replies.every((r) => r.batched)).toBe(true);
-      expect(env.sim.stats().requests).toBe(1);
+      expect(replies.map((r) => r.batched)).toEqual([false, true, true]);
+      expect(env.sim.stats().requests).toBe(2);
     });
   } else {
     it('rejects an embed with SB_CONFIG (no embeddings endpoint)', async () => {
@@ -134,5 +134,22 @@ describe('gemini per-day quota', () => {
     expect(replies.every((r) => r.keyName === 'k2')).toBe(true);
     expect(env.board.state().keys[0]!.state).toBe('exhausted');
     expect(exhausted).toHaveLength(1);
+  });
+});
+
+describe('gemini embeddings chunked to the provider limit', () => {
+  it('sends 250 inputs of a model that is not batched as 100 + 100 + 50 in order', async () => {
+    const env = await simBoard('gemini', { batching: { models: [] } });
+    try {
+      const input = Array.from({ length: 250 }, (_, i) => `g${i}`);
+      const reply = await drive(env.clock, env.board.embed({ model: 'text-embedding-004', input }));
+      expect(reply.embeddings).toHaveLength(250);
+      expect(reply.batched).toBe(false);
+      expect(env.sim.stats().requests).toBe(3);
+      const single = await drive(env.clock, env.board.embed({ model: 'text-embedding-004', input: 'g249' }));
+      expect(reply.embeddings[249]).toEqual(single.embeddings[0]);
+    } finally {
+      await env.close();
+    }
   });
 });

@@ -257,21 +257,25 @@ describe('compat: each assignment changes the next request', () => {
     expect(fake.calls).toHaveLength(3);
     client.batching_enabled = true;
     client.max_batch_size = 2;
+    // The first goes at once (nothing to batch with); those arriving while it is in flight go two per call.
     const replies = await embedAll(4);
-    expect(fake.calls).toHaveLength(5);
-    expect(replies.every((r) => r.batched)).toBe(true);
+    expect(fake.calls.slice(3).map((c) => (c.body.input as string[]).length)).toEqual([1, 2, 1]);
+    expect(replies.map((r) => r.batched)).toEqual([false, true, true, false]);
     await client.stop();
   });
 
-  it('batch_timeout: a lone embedding waits exactly that many seconds', async () => {
-    const { client, clock, fake } = makeClient();
+  it('batch_timeout: a lone embedding arriving while a batch is in flight waits exactly that many seconds', async () => {
+    const { client, clock, fake } = makeClient({ latencyMs: 5_000 });
     client.batch_timeout = 2;
+    const lead = client.embedding('text-embedding-3-small', 'lead');
+    await clock.tickAsync(0);
     const p = client.embedding('text-embedding-3-small', 'alone');
     await clock.tickAsync(1999);
-    expect(fake.calls).toHaveLength(0);
-    await clock.tickAsync(1);
     expect(fake.calls).toHaveLength(1);
-    await p;
+    await clock.tickAsync(1);
+    expect(fake.calls).toHaveLength(2);
+    await clock.tickAsync(5_000);
+    await Promise.all([lead, p]);
     await client.stop();
   });
 
@@ -279,26 +283,27 @@ describe('compat: each assignment changes the next request', () => {
     const { client, clock, fake } = makeClient();
     const pair = async (model: string) => {
       const before = fake.calls.length;
-      const all = [client.embedding(model, 'x'), client.embedding(model, 'y')];
+      // The first goes at once; the two arriving while it is in flight share a call when the model batches.
+      const all = [client.embedding(model, 'x'), client.embedding(model, 'y'), client.embedding(model, 'z')];
       await clock.tickAsync(500);
       await Promise.all(all);
       return fake.calls.length - before;
     };
     client.embedding_models = ['custom-embed'];
     expect(client.supported_batch_models).toEqual(['custom-embed']);
-    expect(await pair('custom-embed')).toBe(1);
-    expect(await pair('text-embedding-3-small')).toBe(2);
+    expect(await pair('custom-embed')).toBe(2);
+    expect(await pair('text-embedding-3-small')).toBe(3);
     client.completion_models = ['gpt-x'];
     expect(client.supported_batch_models).toEqual(['custom-embed', 'gpt-x']);
-    expect(await pair('gpt-x')).toBe(1);
+    expect(await pair('gpt-x')).toBe(2);
     const only = ['text-embedding-ada-002'];
     client.supported_batch_models = only;
     expect(client.supported_batch_models).toBe(only);
-    expect(await pair('custom-embed')).toBe(2);
-    expect(await pair('text-embedding-ada-002')).toBe(1);
+    expect(await pair('custom-embed')).toBe(3);
+    expect(await pair('text-embedding-ada-002')).toBe(2);
     // The guide's line, with concat for Python's `+`.
     client.supported_batch_models = client.embedding_models.concat(client.completion_models);
-    expect(await pair('custom-embed')).toBe(1);
+    expect(await pair('custom-embed')).toBe(2);
     await client.stop();
   });
 

@@ -26,6 +26,8 @@ import {
   type RetryEvent,
 } from '../../machines/index.js';
 import { createTestClock } from '../../src/clock.js';
+import { INTERNAL, supervisorMachine, type SupervisorContext, type SupervisorEvent } from '../../machines/supervisor.machine.js';
+import { DEFAULTS, resolveConfig } from '../../src/options.js';
 
 /*
  * Model-based tests of the four child machines (STYLE "Tests": walk each machine's graph and check
@@ -343,9 +345,9 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
   input: { failureThreshold: THRESHOLD, resetTimeoutMs: RESET_MS, halfOpenProbes: PROBES },
   events: (_w, c) => {
     const events: BreakerEvent[] = [{ type: 'attempt.failed' }, { type: 'attempt.succeeded' }];
-    // The dispatcher starts a probe only while a probe place is free, and reports an outcome only
-    // for a probe in flight.
-    if (c.probesInFlight + c.probesSucceeded < c.halfOpenProbes) events.push({ type: 'probe.start' });
+    // The breaker gate asks for a probe place at any time (the machine grants it only while one is
+    // free), and reports an outcome only for a probe in flight.
+    events.push({ type: 'probe.start' });
     if (c.probesInFlight > 0) events.push({ type: 'probe.succeeded' }, { type: 'probe.failed' }, { type: 'probe.released' });
     for (const state of TARGETS) events.push({ type: 'breaker.force', state });
     return events;
@@ -358,6 +360,7 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
     const { event, obs } = h[i]!;
     const c = obs.context;
     expect(obs.emitted, 'the breaker emits nothing').toEqual([]);
+    expect(c.probesInFlight + c.probesSucceeded, 'never more probe places taken than halfOpenProbes').toBeLessThanOrEqual(c.halfOpenProbes);
     expect([...TARGETS] as string[]).toContain(obs.value);
     if (obs.value === 'closed') {
       expect(c.failureCount, 'closed: failureCount stays below failureThreshold').toBeLessThan(THRESHOLD);
@@ -392,8 +395,14 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
     if (prev.value === 'halfOpen' && event?.type === 'probe.failed') expect(obs.value, 'a failed probe reopens').toBe('open');
     if (obs.value === 'halfOpen') {
       // A neutral or aborted probe (`probe.released`) frees its place for another.
-      const since = h.slice(entryIndex(h, i, 'halfOpen', (s) => isForce(s.event)) + 1, i + 1).map((s) => s.event?.type);
-      const count = (type: string) => since.filter((t) => t === type).length;
+      const from = entryIndex(h, i, 'halfOpen', (s) => isForce(s.event)) + 1;
+      const since = h.slice(from, i + 1).map((s) => s.event?.type);
+      // A probe.start is granted only while a place is free (the machine's guard); others are ignored.
+      const granted = h.slice(from, i + 1).filter((s, k) => {
+        const before = h[from + k - 1]!.obs.context;
+        return s.event?.type === 'probe.start' && before.probesInFlight + before.probesSucceeded < before.halfOpenProbes;
+      }).length;
+      const count = (type: string) => (type === 'probe.start' ? granted : since.filter((t) => t === type).length);
       expect(c.probesSucceeded, 'probesSucceeded counts probe.succeeded since halfOpen began').toBe(count('probe.succeeded'));
       expect(c.probesInFlight, 'probes in flight: started, not yet succeeded or released').toBe(count('probe.start') - count('probe.succeeded') - count('probe.released'));
       expect(c.probesInFlight + c.probesSucceeded, 'never more than halfOpenProbes probes').toBeLessThanOrEqual(PROBES);
@@ -445,6 +454,7 @@ const keySlotSpec: Spec<KeySlotContext, KeySlotEvent> = {
       { type: 'key.quotaExhausted', ...at(2000), reason: 'daily_quota' },
       { type: 'key.quotaExhausted', ...at(1500), reason: 'daily_quota' },
       { type: 'key.invalid', reason: 'status_401' },
+      { type: 'key.answered' },
     ];
   },
   normalize: (c, now) => ({ ...c, untilMs: c.untilMs === null ? null : c.untilMs - now }),
@@ -455,6 +465,7 @@ const keySlotSpec: Spec<KeySlotContext, KeySlotEvent> = {
     const abs = obs.now + T0;
     expect(obs.emitted).toEqual([]);
     expect(c.name).toBe('k');
+    expect(c.probed, 'probed from the first answer on, never before').toBe(h.some((s) => s.event?.type === 'key.answered'));
     if (obs.value === 'ready') {
       expect(c, 'ready holds no wait').toMatchObject({ untilMs: null, waitMs: 0, reason: null });
       expect(obs.pending).toBe(0);
@@ -470,6 +481,10 @@ const keySlotSpec: Spec<KeySlotContext, KeySlotEvent> = {
       return;
     }
     const prev = h[i - 1]!.obs;
+    if (event?.type === 'key.answered') {
+      expect(obs.value, 'an answer changes no state').toBe(prev.value);
+      expect({ ...c, probed: prev.context.probed }).toEqual(prev.context);
+    }
     if (prev.value === 'disabled') expect(obs.value, 'disabled is never left').toBe('disabled');
     if (event?.type === 'key.invalid') expect(obs.value).toBe('disabled');
     if (obs.value === 'cooling') {
@@ -518,6 +533,7 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
         { type: 'input.add', size: 2, high: false },
         { type: 'input.add', size: MAX_BATCH, high: false },
         { type: 'input.add', size: 1, high: true },
+        { type: 'input.add', size: 1, high: false, ready: true },
       ];
       events.push(...adds.filter((e) => e.type === 'input.add' && c.count + e.size <= MAX_BATCH));
     }
@@ -525,8 +541,10 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
       for (const size of [1, 2]) if (size <= c.count) events.push({ type: 'input.remove', size });
     }
     if (value === 'flushing') events.push({ type: 'batch.sent' });
+    if (c.inFlight > 0) events.push({ type: 'batch.returned' });
     return events;
   },
+  stopWhen: (c) => c.inFlight > 2,
   check: (h: BaH) => {
     const i = h.length - 1;
     const { event, obs } = h[i]!;
@@ -556,7 +574,13 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
     if (entersFlushing) {
       let reason: string;
       if (event?.type === 'input.add' && event.high) reason = 'priority';
-      else if (event?.type === 'input.add') {
+      else if (event?.type === 'input.add' && c.count < MAX_BATCH) {
+        reason = 'ready';
+        expect(event.ready && prev.value === 'idle' && prev.context.inFlight === 0, 'an input flushes at once only when nothing is in flight and a slot is free').toBe(true);
+      } else if (event?.type === 'batch.returned') {
+        reason = 'ready';
+        expect(prev.context.inFlight, 'a collecting batch goes when the last one in flight returns').toBe(1);
+      } else if (event?.type === 'input.add') {
         reason = 'size';
         expect(c.count, 'a size flush happens at the maxBatchSize-th input').toBe(MAX_BATCH);
       } else if (event?.type === 'batch.flush') reason = 'size';
@@ -571,6 +595,7 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
       expect(c.count).toBe(prev.context.count + event.size);
       if (event.high) expect(obs.value, 'a high input flushes at once').toBe('flushing');
       else if (c.count >= MAX_BATCH) expect(obs.value).toBe('flushing');
+      else if (event.ready && prev.value === 'idle' && prev.context.inFlight === 0) expect(obs.value, 'nothing to batch with: sent at once').toBe('flushing');
       else expect(obs.value).toBe('collecting');
     }
     if (event?.type === 'input.remove' && prev.value === 'collecting') {
@@ -597,7 +622,6 @@ const batcherSpec: Spec<BatcherContext, BatcherEvent> = {
 // ── retry ───────────────────────────────────────────────────────────────────────────────────
 
 const MAX_RETRIES = 2;
-const FIRST_DELAY = 100;
 type RH = History<RetryContext, RetryEvent>;
 
 /** A retryable failure of the attempt in flight while retries are left: another retry is granted. */
@@ -607,7 +631,7 @@ function isGrant(prev: Obs<RetryContext>, event: RetryEvent | Tick | null): even
 
 const retrySpec: Spec<RetryContext, RetryEvent> = {
   machine: retryMachine,
-  input: { requestId: 'r1', maxRetries: MAX_RETRIES, delayMs: FIRST_DELAY, reason: 'status_503' },
+  input: { requestId: 'r1', maxRetries: MAX_RETRIES },
   events: () => [
     { type: 'attempt.succeeded' },
     { type: 'attempt.failed', retryable: true, delayMs: 250, reason: 'status_503' },
@@ -626,14 +650,15 @@ const retrySpec: Spec<RetryContext, RetryEvent> = {
     expect(obs.status).toBe('active');
     expect(obs.pending, 'the backoff timer runs only while backing off').toBe(obs.value === 'backingOff' ? 1 : 0);
     const grants = h.filter((s, j) => j > 0 && isGrant(h[j - 1]!.obs, s.event)).length;
-    expect(c.retries, 'retries counts the first retry and every retry granted since').toBe(1 + grants);
+    expect(c.retries, 'retries counts every retry granted, and only the canRetry guard grants one').toBe(grants);
     const starts = h.flatMap((s) => s.obs.emitted);
     expect(starts.map((e) => (e as RetryEmitted).retries), 'attempt.start once per retry, in order').toEqual(
       Array.from({ length: starts.length }, (_, k) => k + 1),
     );
     if (i === 0) {
-      expect(obs.value).toBe('backingOff');
-      expect(c).toMatchObject({ retries: 1, delayMs: FIRST_DELAY });
+      // Spawned on the first retryable failure, in `attempting`: that failure is the first event.
+      expect(obs.value).toBe('attempting');
+      expect(c).toMatchObject({ retries: 0, delayMs: 0 });
       expect(obs.emitted).toEqual([]);
       return;
     }
@@ -687,6 +712,72 @@ const retrySpec: Spec<RetryContext, RetryEvent> = {
   },
 };
 
+// ── supervisor ──────────────────────────────────────────────────────────────────────────────
+
+type SH = History<SupervisorContext, SupervisorEvent>;
+const ON = { token: INTERNAL } as const;
+/** Commands the machine must reject (the same check `board.send` throws on). */
+const INVALID: SupervisorEvent[] = [
+  { type: 'strategy.set', strategy: 'fastest' as never },
+  { type: 'config.update', config: { queue: { maxConcurrent: 0 } } },
+  { type: 'config.update', config: { colour: 'blue' } as never },
+  { type: 'breaker.force', state: 'ajar' as never },
+  { type: 'key.add', key: { name: 'k9', secret: '' } },
+  { type: 'key.remove', name: 'nobody' },
+];
+/** Internal events without the token: ignored. */
+const FORGED = [{ type: 'lifecycle.drain' }, { type: 'lifecycle.stop' }, { type: 'retry.stop', requestId: 'r' }, { type: 'retry.spawn', requestId: 'r' }] as unknown as SupervisorEvent[];
+const summary = (c: SupervisorContext) => ({ strategy: c.strategy, maxConcurrent: c.config.queue.maxConcurrent, keys: c.keys.map((k) => k.name) });
+
+const supervisorSpec: Spec<SupervisorContext, SupervisorEvent> = {
+  machine: supervisorMachine,
+  input: { provider: 'openai', config: resolveConfig({}, DEFAULTS), keys: [{ name: 'k1', maxConcurrent: null, limits: null }] },
+  events: (_w, c) => [
+    { type: 'strategy.set', strategy: c.strategy === 'round-robin' ? 'least-loaded' : 'round-robin' },
+    { type: 'config.update', config: { queue: { maxConcurrent: c.config.queue.maxConcurrent === 5 ? 2 : 5 } } },
+    // forwarded to the breaker child (`forcedOpen`: no timer of the child's on the shared clock)
+    { type: 'breaker.force', state: 'forcedOpen' },
+    c.keys.some((k) => k.name === 'k2') ? { type: 'key.remove', name: 'k2' } : { type: 'key.add', key: { name: 'k2' } },
+    { type: 'stats.reset' },
+    ...INVALID,
+    ...FORGED,
+    { type: 'lifecycle.drain', ...ON },
+    { type: 'lifecycle.stop', ...ON },
+  ],
+  normalize: (c) => summary(c),
+  check: (h: SH) => {
+    const i = h.length - 1;
+    const { event, obs } = h[i]!;
+    expect(['running', 'draining', 'stopped']).toContain(obs.value);
+    if (i === 0) {
+      expect(obs.value).toBe('running');
+      return;
+    }
+    const prev = h[i - 1]!.obs;
+    const invalid = INVALID.includes(event as SupervisorEvent);
+    const forged = FORGED.includes(event as SupervisorEvent);
+    const rejections = obs.emitted.filter((e) => e.type === 'command.rejected');
+    expect(rejections, 'command.rejected exactly for an invalid command, with its type only').toEqual(
+      invalid ? [{ type: 'command.rejected', command: (event as SupervisorEvent).type, reason: expect.any(String) }] : [],
+    );
+    if (invalid || forged) {
+      expect(summary(obs.context), 'a rejected or forged event changes nothing').toEqual(summary(prev.context));
+      expect(obs.value).toBe(prev.value);
+    }
+    // The lifecycle only moves forward, and only on the board's own (token-carrying) events.
+    const order = ['running', 'draining', 'stopped'];
+    expect(order.indexOf(obs.value)).toBeGreaterThanOrEqual(order.indexOf(prev.value));
+    if (obs.value !== prev.value) {
+      expect((event as { token?: unknown }).token).toBe(INTERNAL);
+      expect(event?.type).toBe(obs.value === 'draining' ? 'lifecycle.drain' : 'lifecycle.stop');
+    }
+    if (summary(obs.context).maxConcurrent !== summary(prev.context).maxConcurrent) expect(event?.type, 'only config.update changes the options').toBe('config.update');
+    if (obs.context.strategy !== prev.context.strategy) expect(event?.type).toBe('strategy.set');
+    if (JSON.stringify(obs.context.keys) !== JSON.stringify(prev.context.keys)) expect(['key.add', 'key.remove']).toContain(event?.type);
+    expect(JSON.stringify(obs.context), 'no secret in the context').not.toContain('secret');
+  },
+};
+
 // ── the walks ───────────────────────────────────────────────────────────────────────────────
 
 describe('machine models (xstate/graph shortest paths replayed on real actors)', () => {
@@ -695,6 +786,7 @@ describe('machine models (xstate/graph shortest paths replayed on real actors)',
     ['key slot', keySlotSpec as Spec<unknown, EventObject>],
     ['batcher', batcherSpec as Spec<unknown, EventObject>],
     ['retry', retrySpec as Spec<unknown, EventObject>],
+    ['supervisor', supervisorSpec as Spec<unknown, EventObject>],
   ])('the %s keeps its invariants on every shortest path and every state is reached', async (_name, spec) => {
     const { states, paths, edges } = await walk(spec);
     expect(paths).toBeGreaterThan(5);

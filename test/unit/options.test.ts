@@ -30,11 +30,11 @@ const invalid: Array<[Record<string, unknown>, string, string]> = [
   [
     { keys: [{ name: 'a', secret: 'sk-a' }, { name: 'a', secret: 'sk-b' }] },
     'keys',
-    `${E} \`keys\` to be an array of { name, secret, maxConcurrent? } with unique names, got an array of 2`,
+    `${E} \`keys\` to be an array of { name, secret, maxConcurrent?, limits? } with unique names, got an array of 2`,
   ],
-  [{ keys: [{ name: 'a', secret: 'sk-a', maxConcurrent: 0 }] }, 'keys', `${E} \`keys\` to be an array of { name, secret, maxConcurrent? } with unique names, got an array of 1`],
-  [{ keys: [{ name: '', secret: 'sk-a' }] }, 'keys', `${E} \`keys\` to be an array of { name, secret, maxConcurrent? } with unique names, got an array of 1`],
-  [{ strategy: 'random' }, 'strategy', `${E} \`strategy\` to be one of 'round-robin', 'least-loaded', 'headroom', got "random" (string)`],
+  [{ keys: [{ name: 'a', secret: 'sk-a', maxConcurrent: 0 }] }, 'keys', `${E} \`keys\` to be an array of { name, secret, maxConcurrent?, limits? } with unique names, got an array of 1`],
+  [{ keys: [{ name: '', secret: 'sk-a' }] }, 'keys', `${E} \`keys\` to be an array of { name, secret, maxConcurrent?, limits? } with unique names, got an array of 1`],
+  [{ strategy: 'random' }, 'strategy', `${E} \`strategy\` to be one of 'round-robin', 'least-loaded', 'headroom', or a function (ready, request) => key | undefined, got "random" (string)`],
   [{ queue: 5 }, 'queue', `${E} \`queue\` to be an object, got 5 (number)`],
   [{ queue: [] }, 'queue', `${E} \`queue\` to be an object, got an array of 0`],
   [{ queue: { size: -1 } }, 'queue.size', `${E} \`queue.size\` to be an integer >= 0, got -1 (number)`],
@@ -126,7 +126,7 @@ describe('options', () => {
   test('a secret passed where the keys go does not end up in the message', () => {
     const error = configError({ keys: 'sk-abc123456789' });
     expect(error).toMatchObject({ code: 'SB_CONFIG', field: 'keys' });
-    expect(error.message).toMatch(/^createSupervisor: expected `keys` to be an array of \{ name, secret, maxConcurrent\? \} with unique names, got /);
+    expect(error.message).toMatch(/^createSupervisor: expected `keys` to be an array of \{ name, secret, maxConcurrent\?, limits\? \} with unique names, got /);
     // DESIGN §2: secrets never appear in a message, even one passed in the wrong place.
     expect(error.message).not.toContain('sk-abc123456789');
   });

@@ -122,7 +122,9 @@ test('SwitchboardEvents maps each event of DESIGN §7 to its payload', () => {
     | 'key.disabled'
     | 'batch.flushed'
     | 'queue.full'
+    | 'command.rejected'
   >();
+  expectTypeOf<SwitchboardEvents['command.rejected']>().toEqualTypeOf<{ type: string; reason: string }>();
   expectTypeOf<SwitchboardEvents['request.queued']>().toEqualTypeOf<{ requestId: string; priority: 'high' | 'normal' | 'low'; depth: number }>();
   expectTypeOf<SwitchboardEvents['request.dispatched']>().toEqualTypeOf<{ requestId: string; keyName: string; attempt: number }>();
   expectTypeOf<SwitchboardEvents['request.retrying']>().toEqualTypeOf<{ requestId: string; attempt: number; delayMs: number; reason: string }>();
