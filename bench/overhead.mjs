@@ -18,7 +18,8 @@
 // Targets: supervisor ≥ 0.90× raw undici's requests/s and ≤ 10 µs client CPU added per request;
 // `switchboard serve` ≥ 0.80× the minimal gateway's requests/s and ≤ 1.3× its process CPU per request.
 // Smoke (CI) fails only on a gross regression: supervisor < 0.5× raw undici, gateway CPU > 3× minimal's.
-// Run: npm run bench:overhead   (10,000 requests × 5 runs; BENCH_SMOKE=1: 1,500 × 3; BENCH_RUNS=n, BENCH_REQUESTS=n override)
+// Run: npm run bench:overhead   (10,000 requests × 5 runs; BENCH_SMOKE=1: 3,000 × 3 of raw undici, the supervisor and
+// the two gateways; BENCH_RUNS=n, BENCH_REQUESTS=n, BENCH_CONFIGS=a,b override)
 import CircuitBreaker from 'opossum';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleAll, retry, wrap } from 'cockatiel';
 import PQueue from 'p-queue';
@@ -31,9 +32,9 @@ import { closedLoop, quietPct, quietly, rotate, spread } from './support/loop.mj
 const CONCURRENCY = 64;
 const QUEUE_SIZE = 1000;
 const RUNS = Number(process.env.BENCH_RUNS) || (smoke ? 3 : 5);
-const REQUESTS = Number(process.env.BENCH_REQUESTS) || (smoke ? 1_500 : 10_000);
-const WARMUP = smoke ? 300 : 2_000;
-const WARMUP_ROUND = smoke ? 1_000 : 5_000;
+const REQUESTS = Number(process.env.BENCH_REQUESTS) || (smoke ? 3_000 : 10_000);
+const WARMUP = smoke ? 1_000 : 2_000;
+const WARMUP_ROUND = smoke ? 2_000 : 5_000;
 const TARGETS = { supervisorRps: 0.9, supervisorCpuAddedUs: 10, gatewayRps: 0.8, gatewayCpu: 1.3 };
 const GROSS = { supervisorRps: 0.5, gatewayCpu: 3 };
 const KEY = 'sk-bench-overhead-0000';
@@ -117,8 +118,9 @@ const ALL_CONFIGS = [
   },
 ];
 
-// BENCH_CONFIGS=minimalGateway,gateway measures a subset (each ratio needs its reference in the set).
-const only = process.env.BENCH_CONFIGS?.split(',').map((c) => c.trim()).filter(Boolean);
+// BENCH_CONFIGS=minimalGateway,gateway measures a subset (each ratio needs its reference in the set);
+// a smoke run measures only what its gross checks need.
+const only = (process.env.BENCH_CONFIGS ?? (smoke ? 'undici,supervisor,minimalGateway,gateway' : undefined))?.split(',').map((c) => c.trim()).filter(Boolean);
 const CONFIGS = only ? ALL_CONFIGS.filter((c) => only.includes(c.name)) : ALL_CONFIGS;
 if (only && CONFIGS.length !== only.length) throw new Error(`BENCH_CONFIGS: unknown configuration; known: ${ALL_CONFIGS.map((c) => c.name).join(', ')}`);
 
