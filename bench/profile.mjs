@@ -5,8 +5,12 @@
 //   node bench/profile.mjs minimal [requests]      the minimal Node gateway process
 //   node bench/profile.mjs summarize <file.cpuprofile>
 // Writes a V8 .cpuprofile (node --cpu-prof) to BENCH_PROFILE_DIR (default: a temporary directory)
-// and prints the self time per function and per file, largest first. Not a benchmark: profiling
-// slows everything down; compare shares, not absolute figures.
+// and prints the self time per function, per area and per file, largest first, and the total time
+// of the project's functions. Not a benchmark: profiling slows everything down; compare shares, not
+// absolute figures. V8 samples wall-clock time, so on a busy machine a descheduled process shows in
+// the native frame it waits in (writev, idle); for on-CPU time, run the process under
+// `node --perf-basic-prof-only-functions` and `perf record -g -p <pid>` (Linux), then
+// `perf report --children --sort symbol`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
