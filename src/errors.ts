@@ -1,3 +1,5 @@
+import { redact } from './keys/redact.js';
+
 /**
  * Every rejection is a `SwitchboardError` with a stable `code`.
  * Secrets never appear in a message, a field or `cause`: provider text is scrubbed first.
@@ -21,9 +23,12 @@ export type ErrorCode =
 /** Key-like strings (OpenAI `sk-…`, Anthropic `sk-ant-…`, Groq `gsk_…`, Google `AIza…`, bearer values). */
 const SECRET_PATTERN = /\b(?:sk-(?:ant-|proj-)?[A-Za-z0-9_\-*]{6,}|gsk_[A-Za-z0-9*]{6,}|AIza[0-9A-Za-z_\-*]{10,}|Bearer\s+[A-Za-z0-9._\-*]{6,})/g;
 
-/** Removes key-like strings, and any of the given secrets, from provider text. */
+/**
+ * Removes key-like strings, every secret registered with the redaction registry (the key stores'
+ * actual values, the gateway token), URL credentials, and any of the given secrets, from text.
+ */
 export function scrubSecrets(text: string, secrets?: Iterable<string>): string {
-  let out = text;
+  let out = redact(text);
   if (secrets) for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
   return out.replace(SECRET_PATTERN, '[redacted]');
 }
@@ -31,7 +36,8 @@ export function scrubSecrets(text: string, secrets?: Iterable<string>): string {
 export class SwitchboardError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // Every message passes the registry: a secret quoted by any cause never reaches a caller.
+    super(redact(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }

@@ -61,15 +61,36 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * The longest duration a Node timer holds: past 2^31-1 ms `setTimeout` fires after 1 ms instead
+ * (with a `TimeoutOverflowWarning` each time). Every duration option is capped here by validation.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The largest `metrics.recentSize`: the recent-request ring is allocated up front. */
+export const MAX_RECENT_SIZE = 100_000;
+
+/** One validation rule: what a value must be (for the message) and the test. */
 export type Rule = { rule: string; test: (v: unknown) => boolean };
-const int = (min: number): Rule => ({ rule: `an integer >= ${min}`, test: (v) => typeof v === 'number' && Number.isInteger(v) && v >= min });
-const num = (min: number, exclusive = false): Rule => ({
-  rule: `a number ${exclusive ? '>' : '>='} ${min}`,
-  test: (v) => typeof v === 'number' && !Number.isNaN(v) && Number.isFinite(v) && (exclusive ? v > min : v >= min),
+/** An integer in `[min, max]`. */
+export const int = (min: number, max = Number.MAX_SAFE_INTEGER): Rule => ({
+  rule: max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
+  test: (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max,
 });
-const msOrInfinity: Rule = { rule: 'a number >= 0 (or Infinity)', test: (v) => typeof v === 'number' && !Number.isNaN(v) && v >= 0 };
-const oneOf = (...values: string[]): Rule => ({ rule: `one of ${values.map((x) => `'${x}'`).join(', ')}`, test: (v) => typeof v === 'string' && values.includes(v) });
-const bool: Rule = { rule: 'a boolean', test: (v) => typeof v === 'boolean' };
+/** A finite number `>= min` (or `> min`), at most `max`. */
+export const num = (min: number, exclusive = false, max = Number.MAX_VALUE): Rule => ({
+  rule: `a number ${exclusive ? '>' : '>='} ${min}${max === Number.MAX_VALUE ? '' : ` and <= ${max}`}`,
+  test: (v) => typeof v === 'number' && !Number.isNaN(v) && Number.isFinite(v) && (exclusive ? v > min : v >= min) && v <= max,
+});
+/** A duration: a number of ms a timer can hold (`MAX_TIMER_MS`). */
+export const ms = (min = 0, exclusive = false): Rule => num(min, exclusive, MAX_TIMER_MS);
+/** A duration that may also be Infinity (never): a finite value is capped like `ms`. */
+const msOrInfinity: Rule = {
+  rule: `a number from 0 to ${MAX_TIMER_MS} (or Infinity)`,
+  test: (v) => typeof v === 'number' && !Number.isNaN(v) && v >= 0 && (v === Infinity || v <= MAX_TIMER_MS),
+};
+export const oneOf = (...values: string[]): Rule => ({ rule: `one of ${values.map((x) => `'${x}'`).join(', ')}`, test: (v) => typeof v === 'string' && values.includes(v) });
+export const bool: Rule = { rule: 'a boolean', test: (v) => typeof v === 'boolean' };
 const str: Rule = { rule: 'a non-empty string', test: (v) => typeof v === 'string' && v.length > 0 };
 const strings: Rule = { rule: 'an array of strings', test: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string') };
 /** A built-in strategy name or a `StrategyFn`. */
@@ -120,27 +141,27 @@ const keysRule: Rule = {
   },
 };
 
-/** The schema: every option name, its rule. Nested objects are sections. */
+/** The schema: every option name, its rule. Nested objects are sections. Looked up with `Object.hasOwn` only. */
 export const SCHEMA: Record<string, Rule | Record<string, Rule>> = {
   provider: oneOf('openai', 'anthropic', 'groq', 'gemini'),
   baseUrl: url,
   keys: keysRule,
   strategy: strategyRule,
   queue: { size: int(0), maxConcurrent: int(1), agingMs: msOrInfinity },
-  circuitBreaker: { failureThreshold: int(1), resetTimeoutMs: num(0), halfOpenProbes: int(1) },
+  circuitBreaker: { failureThreshold: int(1), resetTimeoutMs: ms(0), halfOpenProbes: int(1) },
   retry: {
     maxRetries: int(0),
-    initialDelayMs: num(0),
+    initialDelayMs: ms(0),
     backoffFactor: num(1),
-    maxDelayMs: num(0),
+    maxDelayMs: ms(0),
     jitter: oneOf('none', 'full', 'equal'),
     maxRetryAfterMs: msOrInfinity,
   },
-  batching: { enabled: bool, maxBatchSize: int(1), batchTimeoutMs: num(0), models: strings },
-  metrics: { enabled: bool, registry: anyObject, recentSize: int(1) },
+  batching: { enabled: bool, maxBatchSize: int(1), batchTimeoutMs: ms(0), models: strings },
+  metrics: { enabled: bool, registry: anyObject, recentSize: int(1, MAX_RECENT_SIZE) },
   schedule: { report: str, resetStats: str, sink: { rule: 'a function or a file path', test: (v) => typeof v === 'function' || (typeof v === 'string' && v.length > 0) }, includeDetails: bool },
-  timeoutMs: num(0, true),
-  deadlineMs: num(0, true),
+  timeoutMs: ms(0, true),
+  deadlineMs: ms(0, true),
   clock: clockRule,
   random: fn,
   inspect: { rule: 'an inspection observer (function or { next })', test: (v) => typeof v === 'function' || (typeof v === 'object' && v !== null) },
@@ -177,7 +198,7 @@ function closeness(typed: string, known: string): number {
   return distance(a, b) - Math.min(prefix, 3) * 0.5;
 }
 
-function unknownOption(where: string, path: string, known: string[]): ConfigError {
+export function unknownOption(where: string, path: string, known: string[]): ConfigError {
   const name = path.split('.').pop()!;
   const close = known.map((k) => [k, closeness(name, k)] as const).sort((x, y) => x[1] - y[1])[0];
   const hint = close && close[1] <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean \`${path.slice(0, -name.length)}${close[0]}\`?` : '';
@@ -194,7 +215,8 @@ export function validateOptions(options: unknown, where = 'createSupervisor'): v
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid(where, 'options', 'an object', options);
   for (const [key, value] of Object.entries(options)) {
-    const spec = SCHEMA[key];
+    // `__proto__`, `constructor` … are unknown names, never Object.prototype's members.
+    const spec = Object.hasOwn(SCHEMA, key) ? SCHEMA[key] : undefined;
     if (!spec) throw unknownOption(where, key, Object.keys(SCHEMA));
     if (value === undefined) continue;
     if ('test' in spec && typeof spec.test === 'function') {
@@ -204,7 +226,7 @@ export function validateOptions(options: unknown, where = 'createSupervisor'): v
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(where, key, 'an object', value);
     const section = spec as Record<string, Rule>;
     for (const [sub, subValue] of Object.entries(value)) {
-      const rule = section[sub];
+      const rule = Object.hasOwn(section, sub) ? section[sub] : undefined;
       if (!rule) throw unknownOption(where, `${key}.${sub}`, Object.keys(section));
       if (subValue !== undefined && !rule.test(subValue)) throw invalid(where, `${key}.${sub}`, rule.rule, subValue);
     }

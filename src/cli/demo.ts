@@ -3,7 +3,9 @@
  * progress view and the final report. One file on purpose: the workload, its live view and its
  * tables only make sense together, and nothing else imports them.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as realSleep } from 'node:timers/promises';
+import type { TestClock } from '../clock.js';
+import { countingTransport, driveClock } from './demo-clock.js';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { invalid } from '../options.js';
 import { createRouter, routeModel, type Router, type RouterReport } from '../router/index.js';
@@ -20,6 +22,12 @@ export interface DemoOptions {
   out?: NodeJS.WritableStream | ((line: string) => void);
   /** Seed of the workload and the simulator (default 7): the same seed sends the same requests. */
   seed?: number;
+  /**
+   * Runs the workload on this simulated clock instead of real time (tests): the simulator and the
+   * router share it, and it moves only when no answer is on its way, so the breaker opens and
+   * recovers at the same simulated instants however loaded the machine is.
+   */
+  clock?: TestClock;
 }
 
 export interface DemoResult {
@@ -65,7 +73,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const durationMs = fast ? 3_000 : 12_000;
   const resetTimeoutMs = fast ? 400 : 1_500;
   const sink = output(options.out ?? process.stdout);
+  const clock = options.clock;
+  const now = clock ? () => clock.now() : () => Date.now();
+  const sleep = clock ? (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms)) : (ms: number) => realSleep(ms);
+  const http = clock ? countingTransport() : null;
   const sim = await startSimulator({
+    ...(clock ? { clock } : {}),
     seed,
     defaults: { latencyMs: fast ? 15 : 40 },
     anthropic: { errorRates: { 529: 0.04 } },
@@ -76,10 +89,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     queue: { size: 300, maxConcurrent: 6 },
     circuitBreaker: { failureThreshold: 3, resetTimeoutMs, halfOpenProbes: 1 },
     retry: { maxRetries: 3, initialDelayMs: 100, maxDelayMs: 1_000 },
+    ...(http ? { transport: http.transport } : {}),
   };
   const keys = (provider: string, n: number) =>
     Array.from({ length: n }, (_, i) => ({ name: `${provider}-${'abc'[i]}`, secret: `sk-demo-${provider}-${'abc'[i]}-000000000000000${i + 1}` }));
   const router: Router = createRouter({
+    ...(clock ? { clock, random: mulberry32(seed + 1) } : {}),
     providers: {
       openai: { ...common, baseUrl: sim.urls.openai, keys: keys('openai', 3), batching: { maxBatchSize: 8, batchTimeoutMs: 80 } },
       anthropic: { ...common, baseUrl: sim.urls.anthropic, keys: keys('anthropic', 2) },
@@ -89,13 +104,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     fallbacks: { 'gpt-4o-mini': ['anthropic/claude-3-5-haiku-latest', 'gemini/gemini-2.0-flash'] },
   });
 
-  const started = Date.now();
+  const stopDriving = clock ? driveClock(clock, sim, http!.busy) : () => {};
+  const started = now();
   const breakerLog: DemoResult['breakerLog'] = [];
   const cooled = new Map<string, number>();
   for (const [provider, board] of router.boards) {
     board.on('key.cooling', ({ keyName }) => void cooled.set(keyName, (cooled.get(keyName) ?? 0) + 1));
     for (const type of ['breaker.opened', 'breaker.halfOpen', 'breaker.closed'] as const) {
-      board.on(type, () => breakerLog.push({ provider, to: board.state().breaker, atMs: Date.now() - started }));
+      board.on(type, () => breakerLog.push({ provider, to: board.state().breaker, atMs: now() - started }));
     }
   }
 
@@ -103,14 +119,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const count = { submitted: { high: 0, normal: 0, low: 0 }, done: { high: 0, normal: 0, low: 0 }, failed: { high: 0, normal: 0, low: 0 } };
   const totals = { high: 0, normal: 0, low: 0 };
   for (const j of jobs) totals[j.priority]++;
-  const view = json ? null : liveView(sink, router, count, totals, started);
+  const view = json ? null : liveView(sink, router, count, totals, started, now);
   const pending: Array<Promise<unknown>> = [];
   const outage = { from: durationMs * 0.25, forMs: durationMs * 0.3, on: false };
 
   for (const job of jobs) {
-    const wait = started + job.at - Date.now();
+    const wait = started + job.at - now();
     if (wait > 0) await sleep(wait);
-    if (!outage.on && Date.now() - started >= outage.from) {
+    if (!outage.on && now() - started >= outage.from) {
       outage.on = true;
       sim.configure({ openai: { outage: { status: 503, forMs: outage.forMs } } });
       view?.note(`openai outage: 503 for ${(outage.forMs / 1000).toFixed(1)} s`);
@@ -126,9 +142,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   }
   await Promise.all(pending);
   const report = router.report({ includeDetails: false });
-  const elapsedMs = Date.now() - started;
+  const elapsedMs = now() - started;
   view?.stop();
+  stopDriving();
   await router.stop();
+  await http?.close();
   await sim.stop();
 
   if (json) sink.line(JSON.stringify(report, null, 2));
@@ -167,7 +185,7 @@ function output(out: NodeJS.WritableStream | ((line: string) => void)): Sink {
 type Counts = Record<'submitted' | 'done' | 'failed', Record<PriorityName, number>>;
 
 /** Bars on a terminal; elsewhere (a pipe, a CI log) one plain line per period. */
-function liveView(sink: Sink, router: Router, count: Counts, totals: Record<PriorityName, number>, started: number) {
+function liveView(sink: Sink, router: Router, count: Counts, totals: Record<PriorityName, number>, started: number, now: () => number = Date.now) {
   const figures = () => {
     const queued = { high: 0, normal: 0, low: 0 };
     const breakers: string[] = [];
@@ -179,7 +197,7 @@ function liveView(sink: Sink, router: Router, count: Counts, totals: Record<Prio
       p, done: count.done[p], failed: count.failed[p], queued: queued[p],
       inflight: Math.max(0, count.submitted[p] - count.done[p] - queued[p]),
     }));
-    return { rows, breakers: breakers.join(' '), t: ((Date.now() - started) / 1000).toFixed(1) };
+    return { rows, breakers: breakers.join(' '), t: ((now() - started) / 1000).toFixed(1) };
   };
 
   if (sink.tty) {

@@ -20,6 +20,9 @@ function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** Node timers hold at most 2^31-1 ms; past it they fire after 1 ms. */
+const MAX_MS = 2 ** 31 - 1;
+
 function fail(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   console.error(message.startsWith('switchboard') ? message : `switchboard: ${message}`);
@@ -43,11 +46,13 @@ program
   .addOption(new Option('--token <token>', 'bearer token every route but /health requires (prefer the variable)').env('SWITCHBOARD_TOKEN'))
   .option('--sim-config <json|file>', 'simulator configuration (a SimConfig, see src/sim/README.md), as JSON text or a file')
   .addOption(new Option('--body-limit <bytes>', 'largest request body (default 1 MiB)').argParser(integer('--body-limit', 1)))
-  .addOption(new Option('--headers-timeout <ms>', 'time to receive request headers (default 10000)').argParser(integer('--headers-timeout', 1)))
-  .addOption(new Option('--request-timeout <ms>', 'time to receive a whole request (default 30000)').argParser(integer('--request-timeout', 1)))
-  .addOption(new Option('--body-timeout <ms>', 'time to receive a body once its headers are in (default: --request-timeout)').argParser(integer('--body-timeout', 1)))
-  .addOption(new Option('--keep-alive-timeout <ms>', 'idle keep-alive connections close after this (default 5000)').argParser(integer('--keep-alive-timeout', 1)))
-  .addOption(new Option('--drain-timeout <ms>', 'on SIGINT/SIGTERM, how long in-flight requests may finish (default 10000)').argParser(integer('--drain-timeout', 0)))
+  .addOption(new Option('--headers-timeout <ms>', 'time to receive request headers (default 10000)').argParser(integer('--headers-timeout', 1, MAX_MS)))
+  .addOption(new Option('--request-timeout <ms>', 'time to receive a whole request (default 30000)').argParser(integer('--request-timeout', 1, MAX_MS)))
+  .addOption(new Option('--body-timeout <ms>', 'time to receive a body once its headers are in (default: --request-timeout)').argParser(integer('--body-timeout', 1, MAX_MS)))
+  .addOption(new Option('--keep-alive-timeout <ms>', 'idle keep-alive connections close after this (default 5000)').argParser(integer('--keep-alive-timeout', 1, MAX_MS)))
+  .addOption(new Option('--drain-timeout <ms>', 'on SIGINT/SIGTERM, how long in-flight requests may finish (default 10000)').argParser(integer('--drain-timeout', 0, MAX_MS)))
+  .addOption(new Option('--write-timeout <ms>', 'a streaming client that reads nothing for this long is cut off (default 30000)').argParser(integer('--write-timeout', 1, MAX_MS)))
+  .option('--allowed-host <host...>', 'a Host / Origin name to answer besides loopback and the bound address (repeatable)')
   .action(async (opts) => {
     try {
       const { closed } = await runServeCommand(opts);
@@ -84,7 +89,7 @@ program
 
 program
   .command('machines')
-  .description('the statecharts, for visualization offline (--format mermaid|json)')
+  .description('the statecharts, for visualization offline (--format mermaid|json, --machine NAME; see machines --help)')
   .helpOption(false)
   .allowUnknownOption()
   .argument('[args...]')

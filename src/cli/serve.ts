@@ -19,6 +19,9 @@ export interface ServeCommandOptions {
   bodyTimeout?: number;
   keepAliveTimeout?: number;
   drainTimeout?: number;
+  writeTimeout?: number;
+  /** Host names accepted in `Host` / `Origin` besides loopback and the bound address. */
+  allowedHost?: string[];
   /** Where the lines go; default `console.log`. */
   out?: (line: string) => void;
 }
@@ -113,7 +116,8 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
       host: options.host,
       port: options.port,
       sim: options.sim ? true : undefined,
-      token: options.token || undefined,
+      // Passed as given: a set but empty or whitespace-only token is refused, not ignored.
+      token: options.token,
       simConfig: options.simConfig !== undefined ? parseSimConfig(options.simConfig) : undefined,
       bodyLimitBytes: options.bodyLimit,
       headersTimeoutMs: options.headersTimeout,
@@ -121,6 +125,8 @@ export async function runServeCommand(options: ServeCommandOptions = {}): Promis
       bodyTimeoutMs: options.bodyTimeout,
       keepAliveTimeoutMs: options.keepAliveTimeout,
       drainTimeoutMs: options.drainTimeout,
+      writeTimeoutMs: options.writeTimeout,
+      allowedHosts: options.allowedHost,
       logger: CLI_LOGGER,
     });
   } catch (error) {

@@ -1,3 +1,4 @@
+import { registerSecret } from '../keys/redact.js';
 import { ConfigError } from '../errors.js';
 import { invalid } from '../options.js';
 import type { KeyState, Provider, StrategyName } from '../types.js';
@@ -160,6 +161,7 @@ export class ApiKeyMultiplexer {
     // The key's value is never echoed in an error.
     if (typeof secret !== 'string' || secret.trim() === '') throw new ConfigError(`${where}: expected \`key\` to be a non-empty string (the API key)`, 'key');
     if (max !== undefined && !(typeof max === 'number' && Number.isInteger(max) && max >= 1)) throw invalid(where, 'max_concurrent', 'an integer >= 1', max);
+    registerSecret(secret);
     const stored: StoredKey = { secret: secret.trim(), maxConcurrent: (max as number | undefined) ?? 5 };
     this.#keys[provider].set(name, stored);
     const total = poolSize([...this.#keys[provider].values()]);

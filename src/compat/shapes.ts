@@ -245,7 +245,7 @@ export function chatBodyToRequest(where: string, data: Record<string, unknown>):
   const extra: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(data)) {
     if (name === 'model' || name === 'messages' || name === 'stream' || value === undefined) continue;
-    const mapped = CHAT_BODY_FIELDS[name];
+    const mapped = Object.hasOwn(CHAT_BODY_FIELDS, name) ? CHAT_BODY_FIELDS[name] : undefined;
     if (mapped) known[mapped] = value;
     else extra[name] = value;
   }

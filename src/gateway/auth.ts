@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { ConfigError } from '../errors.js';
 import { HttpError } from './errors.js';
 
 /** The cookie `/inspect?token=…` sets, so the inspector page and its event stream work in a browser. */
@@ -26,8 +27,13 @@ function sameSecret(a: string, b: string): boolean {
 export class TokenAuth {
   private readonly session: string;
 
-  constructor(private readonly token: string) {
-    this.session = createHmac('sha256', token).update('switchboard inspector session').digest('base64url');
+  private readonly token: string;
+
+  constructor(token: string) {
+    // Trimmed on every side alike: `'abc '` is the token `abc`, by header and by `?token=`.
+    this.token = token.trim();
+    if (this.token === '') throw new ConfigError('the token is empty or only whitespace', 'token');
+    this.session = createHmac('sha256', this.token).update('switchboard inspector session').digest('base64url');
   }
 
   /** Throws a 401 `HttpError` unless the request carries the token (or, on GET, the session cookie). */
@@ -48,7 +54,7 @@ export class TokenAuth {
 
   /** True when `?token=` is the token (constant-time). */
   matchesToken(candidate: string): boolean {
-    return sameSecret(candidate, this.token);
+    return sameSecret(candidate.trim(), this.token);
   }
 
   /** The `Set-Cookie` value that opens a browser session. */

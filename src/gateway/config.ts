@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Env } from '../keys/env.js';
-import { invalid } from '../options.js';
+import { invalid, MAX_TIMER_MS } from '../options.js';
 import { validateGroups, type ModelGroups } from '../router/index.js';
 import type { SimConfig } from '../sim/index.js';
 import { PROVIDERS, type KeyConfig, type Provider } from '../types.js';
@@ -28,6 +28,13 @@ export interface GatewaySettings {
   keepAliveTimeoutMs?: number;
   /** The bound of a draining `close()` (and of SIGINT/SIGTERM in the CLI). Default 10,000. */
   drainTimeoutMs?: number;
+  /** How long a streaming answer waits for a client that reads nothing before cutting it off. Default 30,000. */
+  writeTimeoutMs?: number;
+  /**
+   * Host names (or addresses) accepted in `Host` and `Origin` besides the loopback names and the
+   * bound address; anything else is answered 403 (a DNS-rebinding page never gets an answer).
+   */
+  allowedHosts?: string[];
 }
 
 /**
@@ -66,17 +73,24 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER): Check => ({
   rule: max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
   test: (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max,
 });
+/** Every duration is a Node timer: past 2^31-1 ms Node fires it after 1 ms instead. */
+const ms = (min: number): Check => int(min, MAX_TIMER_MS);
 const SETTINGS: Record<keyof GatewaySettings, Check> = {
-  host: { rule: 'a non-empty string', test: (v) => typeof v === 'string' && v.length > 0 },
+  host: { rule: 'a non-empty string', test: (v) => typeof v === 'string' && v.trim().length > 0 },
   port: int(0, 65535),
   sim: { rule: 'a boolean', test: (v) => typeof v === 'boolean' },
   simConfig: { rule: 'an object (the simulator configuration)', test: (v) => typeof v === 'object' && v !== null && !Array.isArray(v) },
   bodyLimitBytes: int(1),
-  headersTimeoutMs: int(1),
-  requestTimeoutMs: int(1),
-  bodyTimeoutMs: int(1),
-  keepAliveTimeoutMs: int(1),
-  drainTimeoutMs: int(0),
+  headersTimeoutMs: ms(1),
+  requestTimeoutMs: ms(1),
+  bodyTimeoutMs: ms(1),
+  keepAliveTimeoutMs: ms(1),
+  drainTimeoutMs: ms(0),
+  writeTimeoutMs: ms(1),
+  allowedHosts: {
+    rule: 'an array of host names',
+    test: (v) => Array.isArray(v) && v.every((h) => typeof h === 'string' && /^[A-Za-z0-9.:[\]_-]+$/.test(h.trim())),
+  },
 };
 
 /** The names `startGateway` takes beside the settings (validated by their users). */
@@ -105,7 +119,7 @@ function unknownName(where: string, path: string, known: string[]): ConfigError 
  */
 export function validateSettings(settings: Record<string, unknown>, where: string, prefix = '', extra: string[] = []): void {
   for (const [key, value] of Object.entries(settings)) {
-    const check = SETTINGS[key as keyof GatewaySettings];
+    const check = Object.hasOwn(SETTINGS, key) ? SETTINGS[key as keyof GatewaySettings] : undefined;
     if (!check) {
       if (extra.includes(key)) continue;
       if (key === 'token') throw new ConfigError(`${where}: \`${prefix}token\` does not belong in a file; set SWITCHBOARD_TOKEN (or --token)`, `${prefix}token`);
@@ -123,8 +137,8 @@ export function validateSettings(settings: Record<string, unknown>, where: strin
 /** Validates `startGateway`'s own options (everything but the router, env, logger … which their users check). */
 export function validateGatewayOptions(options: Record<string, unknown>): void {
   validateSettings(options, 'startGateway', '', OTHER_OPTIONS);
-  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
-    throw invalid('startGateway', 'token', 'a non-empty string', options.token);
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.trim() === '')) {
+    throw invalid('startGateway', 'token', 'a string with something besides whitespace', options.token);
   }
 }
 

@@ -21,12 +21,14 @@ export interface RequestContext {
   clock: Clock;
   logger: Logger | undefined;
   body: BodyLimits;
+  /** How long a streaming answer may wait for the client to read before it is cut off (ms). */
+  writeTimeoutMs: number;
   /** Known secrets, scrubbed from error messages. */
   secrets: readonly string[];
 }
 
 /** What every request of one gateway shares. */
-export type SharedContext = Pick<RequestContext, 'router' | 'simulator' | 'clock' | 'logger' | 'body' | 'secrets'>;
+export type SharedContext = Pick<RequestContext, 'router' | 'simulator' | 'clock' | 'logger' | 'body' | 'secrets' | 'writeTimeoutMs'>;
 
 /** A path WHATWG URL parsing leaves as it is: no query, no escapes, no empty or dot segments. */
 const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*\/?$/;
@@ -65,6 +67,7 @@ export class GatewayRequestContext implements RequestContext {
   readonly logger: Logger | undefined;
   readonly body: BodyLimits;
   readonly secrets: readonly string[];
+  readonly writeTimeoutMs: number;
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
@@ -80,6 +83,7 @@ export class GatewayRequestContext implements RequestContext {
     this.logger = shared.logger;
     this.body = shared.body;
     this.secrets = shared.secrets;
+    this.writeTimeoutMs = shared.writeTimeoutMs;
   }
 
   get url(): URL {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { CircuitOpenError, ProviderError, RetriesExhaustedError, scrubSecrets, SwitchboardError, UnknownModelError, type ErrorCode } from '../errors.js';
+import { publicText } from '../keys/redact.js';
 
 /**
  * Codes of failures of the HTTP exchange itself (no provider involved). They sit beside the
@@ -9,6 +10,7 @@ export type GatewayErrorCode =
   | 'SB_NOT_FOUND'
   | 'SB_METHOD_NOT_ALLOWED'
   | 'SB_UNAUTHORIZED'
+  | 'SB_FORBIDDEN'
   | 'SB_BODY_TOO_LARGE'
   | 'SB_BODY_TIMEOUT'
   | 'SB_UNSUPPORTED_MEDIA_TYPE'
@@ -92,6 +94,7 @@ function retryAfterSeconds(error: SwitchboardError): number | null {
 /** OpenAI's error `type` for a status. */
 function errorType(status: number): string {
   if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
   if (status === 429) return 'rate_limit_error';
   if (status >= 500) return 'server_error';
   return 'invalid_request_error';
@@ -103,8 +106,22 @@ export function errorBody(status: number, code: string, message: string, param: 
 }
 
 /**
- * Answers `error` on `res` in OpenAI's error format. Messages are scrubbed of key-like strings and of
- * the gateway's known secrets. When the answer has already started, the connection is cut instead.
+ * An error message as a client may see it: no key-like string, no known secret, no URL credentials,
+ * and no internal address — an upstream's URL reads "the openai upstream".
+ */
+export function publicMessage(message: string, secrets: Iterable<string> = []): string {
+  return publicText(scrubSecrets(message, secrets));
+}
+
+/** The body of an error answer for `error`, its message made public (`publicMessage`). */
+export function publicErrorBody(error: unknown, secrets: Iterable<string> = []): ReturnType<typeof errorBody> {
+  const d = describeError(error);
+  return errorBody(d.status, d.code, publicMessage(d.message, secrets), d.param);
+}
+
+/**
+ * Answers `error` on `res` in OpenAI's error format, its message made public (`publicMessage`).
+ * When the answer has already started, the connection is cut instead.
  */
 export function writeError(res: ServerResponse, error: unknown, secrets: Iterable<string> = []): void {
   if (res.headersSent) {
@@ -113,7 +130,7 @@ export function writeError(res: ServerResponse, error: unknown, secrets: Iterabl
   }
   if (res.destroyed) return;
   const d = describeError(error);
-  const body = JSON.stringify(errorBody(d.status, d.code, scrubSecrets(d.message, secrets), d.param));
+  const body = JSON.stringify(errorBody(d.status, d.code, publicMessage(d.message, secrets), d.param));
   for (const [k, v] of Object.entries(d.headers)) res.setHeader(k, v);
   if (error instanceof HttpError && error.closeConnection) res.setHeader('connection', 'close');
   res.statusCode = d.status;

@@ -1,15 +1,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { systemClock } from '../clock.js';
-import { safeLogger } from '../logger.js';
+import { rateLimitedLog, safeLogger } from '../logger.js';
 import { AttemptSignal } from '../transport/attempt-signal.js';
 import { AbortedError, ConfigError, ShutdownError, SwitchboardError } from '../errors.js';
 import { readEnv } from '../keys/env.js';
+import { forgetSecret, registerSecret } from '../keys/redact.js';
 import { TokenAuth, isLoopback } from './auth.js';
+import { hasUnreadBody, resolveToken, stopReading } from './refuse.js';
 import { loadConfigFile, resolveConfig, validateGatewayOptions, validateSettings, type GatewaySettings } from './config.js';
 import { GatewayRequestContext, priorityOf, requestIdOf, RequestTarget, type SharedContext } from './context.js';
 import { describeError, errorBody, HttpError, writeError } from './errors.js';
+import { writeAnthropicError } from './routes/anthropic-errors.js';
 import { loadInspectorFactory, type Inspector } from './inspector.js';
+import { HostCheck } from './host-check.js';
 import { gatewayRequestCounter } from './metrics.js';
 import { buildRoutes, findRoute } from './routes/table.js';
 import type { Gateway, GatewayOptions } from './types.js';
@@ -24,12 +28,16 @@ export const GATEWAY_DEFAULTS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   drainTimeoutMs: 10_000,
+  writeTimeoutMs: 30_000,
 } as const;
 
 /** After the router has stopped, the time the last handlers get to write their 503s. */
 const SETTLE_GRACE_MS = 500;
 
-const SETTING_NAMES = ['host', 'port', 'sim', 'simConfig', 'bodyLimitBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'drainTimeoutMs'] as const;
+const SETTING_NAMES = [
+  'host', 'port', 'sim', 'simConfig', 'bodyLimitBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'drainTimeoutMs',
+  'writeTimeoutMs', 'allowedHosts',
+] as const;
 
 function definedSettings(source: Record<string, unknown> | undefined): Partial<GatewaySettings> {
   const out: Record<string, unknown> = {};
@@ -61,8 +69,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const settings = { ...GATEWAY_DEFAULTS, ...definedSettings(config?.gateway as Record<string, unknown>), ...definedSettings(options as Record<string, unknown>) };
   validateSettings(settings as Record<string, unknown>, 'startGateway');
   if (options.router && settings.sim) throw new ConfigError('startGateway: `sim` builds its own router; it cannot be combined with `router`', 'sim');
-  const token = options.token ?? (env.SWITCHBOARD_TOKEN?.trim() || undefined);
-  if (!token && !isLoopback(settings.host)) {
+  // `--host [::1]` is how an IPv6 address is written in a URL; listen() wants it bare.
+  const bareHost = settings.host.trim().replace(/^\[(.*)\]$/, '$1');
+  const token = resolveToken(options.token, env.SWITCHBOARD_TOKEN);
+  if (!token && !isLoopback(bareHost)) {
     throw new ConfigError(
       `startGateway: refusing to listen on ${settings.host} without a token: anyone who can reach it could spend your keys. Set SWITCHBOARD_TOKEN (or --token), or bind 127.0.0.1`,
       'host',
@@ -74,7 +84,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const clock = options.clock ?? systemClock;
   const upstream = await buildUpstream({
     router: options.router, sim: settings.sim === true, simConfig: settings.simConfig,
-    config, env, logger,
+    config, env, logger, clock: options.clock,
   });
   const { router, simulator } = upstream;
   let inspector: Inspector | null = null;
@@ -88,13 +98,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
 
   const auth = token ? new TokenAuth(token) : null;
+  if (token) registerSecret(token);
+  const hostCheck = new HostCheck(bareHost, settings.allowedHosts);
+  const warnRepeated = rateLimitedLog(logger, 'warn', clock);
+  const errorRepeated = rateLimitedLog(logger, 'error', clock);
   const routes = buildRoutes({ inspector, simulator: simulator !== null });
   const count = gatewayRequestCounter((router as { registry?: Parameters<typeof gatewayRequestCounter>[0] }).registry);
   // Node's requestTimeout bounds the whole request from its first byte: a body timeout no shorter
   // than it could never fire first, so only a shorter one costs a timer per request.
   const bodyTimeoutMs = settings.bodyTimeoutMs ?? settings.requestTimeoutMs;
   const bodyLimits = { limitBytes: settings.bodyLimitBytes, timeoutMs: bodyTimeoutMs < settings.requestTimeoutMs ? bodyTimeoutMs : null };
-  const shared: SharedContext = { router, simulator, clock, logger, body: bodyLimits, secrets: upstream.secrets };
+  const shared: SharedContext = { router, simulator, clock, logger, body: bodyLimits, secrets: upstream.secrets, writeTimeoutMs: settings.writeTimeoutMs };
   const active = new Set<ServerResponse>();
   let idleWaiters: Array<() => void> = [];
   let closing = false;
@@ -115,21 +129,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       if (active.size === 0) for (const w of idleWaiters.splice(0)) w();
     });
     try {
+      // Before anything is read or routed: a rebinding page learns nothing, not even the routes.
+      hostCheck.check(req);
       if (closing) throw new ShutdownError('the gateway is shutting down');
       const target = RequestTarget.of(req.url);
       const route = target && findRoute(routes, target.pathname);
-      if (!target || !route) throw new HttpError(404, 'SB_NOT_FOUND', `no route for ${req.method} ${target?.pathname ?? req.url}`);
-      label = route.pattern;
+      if (route) label = route.pattern;
       const method = req.method === 'HEAD' ? 'GET' : req.method;
-      const handler = route.methods[method as 'GET' | 'POST'];
-      if (!handler) {
-        const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
-        throw new HttpError(405, 'SB_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${route.pattern}; use ${allow}`, { headers: { allow } });
-      }
-      if (auth && !route.open) {
-        const url = target.url();
-        const offered = url.searchParams.get('token');
-        if (route.pattern === '/inspect' && offered !== null && method === 'GET') {
+      // Authenticated before routing: without the token, a 404 or a 405 would list the routes.
+      if (auth && !route?.open) {
+        const url = target?.url();
+        const offered = url?.searchParams.get('token');
+        if (url && route?.pattern === '/inspect' && offered != null && method === 'GET') {
           if (!auth.matchesToken(offered)) throw new HttpError(401, 'SB_UNAUTHORIZED', 'wrong token');
           // The token leaves the address bar (and the history) at once; the cookie carries the session.
           url.searchParams.delete('token');
@@ -139,16 +150,27 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         }
         auth.check(req);
       }
+      if (!target || !route) throw new HttpError(404, 'SB_NOT_FOUND', `no route for ${req.method} ${target?.pathname ?? req.url}`);
+      const handler = route.methods[method as 'GET' | 'POST'];
+      if (!handler) {
+        const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+        throw new HttpError(405, 'SB_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${route.pattern}; use ${allow}`, { headers: { allow } });
+      }
       await handler(new GatewayRequestContext(req, res, target, requestId, route.priority ? priorityOf(req) : 'normal', abort.signal, shared));
     } catch (error) {
       if (abort.signal.aborted) return; // nobody is left to read an answer
       const d = describeError(error);
       if (d.status >= 500) {
-        const log = error instanceof SwitchboardError ? logger?.warn : logger?.error;
-        log?.call(logger, { requestId, status: d.status, code: d.code, err: error instanceof SwitchboardError ? undefined : String(error) }, `gateway: ${d.message}`);
+        // One line per kind per interval: a breaker open under load must not write a line per request.
+        const log = error instanceof SwitchboardError ? warnRepeated : errorRepeated;
+        log(`${d.status} ${d.code}`, { requestId, status: d.status, code: d.code, err: error instanceof SwitchboardError ? undefined : String(error) }, `gateway: ${d.message}`);
       }
       if (closing) res.setHeader('connection', 'close');
-      writeError(res, error, upstream.secrets);
+      if (error instanceof HttpError && error.closeConnection) stopReading(req, res);
+      else if ((d.status === 401 || d.status === 403) && hasUnreadBody(req)) stopReading(req, res);
+      // Anthropic's clients parse Anthropic's error shape, whatever refused them (token, Host, method).
+      if (req.url?.startsWith('/v1/messages')) writeAnthropicError(res, error, upstream.secrets);
+      else writeError(res, error, upstream.secrets);
     }
   };
 
@@ -176,7 +198,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       };
       server.once('error', onError);
       server.once('listening', onListening);
-      server.listen(settings.port, settings.host);
+      server.listen(settings.port, bareHost);
     });
   } catch (error) {
     inspector?.close();
@@ -187,7 +209,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   server.on('error', (error) => logger?.error?.({ err: String(error) }, 'gateway: server error'));
 
   const port = (server.address() as { port: number }).port;
-  const host = settings.host;
+  const host = bareHost;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger?.info?.({ url, simulator: upstream.simulatorReason, providers: upstream.providers }, `gateway listening on ${url}`);
 
@@ -225,6 +247,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       server.closeAllConnections();
       await serverClosed;
       await simulator?.stop();
+      if (token) forgetSecret(token);
       logger?.info?.({ url }, 'gateway closed');
     })();
     return closed;

@@ -23,7 +23,10 @@ export interface GatewayOptions extends GatewaySettings {
   config?: GatewayConfig;
   /** The inspector to mount at `/inspect`. Default: `src/inspector`'s `createInspector` when present; `false` mounts none. */
   inspector?: InspectorFactory | false;
-  /** Timestamps (`created`) and the inspector's clock. Default: real time. */
+  /**
+   * The gateway's clock: timestamps (`created`), the write timeout, the inspector, and the router
+   * and embedded simulator the gateway builds (so a test can run it all on simulated time). Default: real time.
+   */
   clock?: Clock;
 }
 

@@ -1,7 +1,9 @@
 import { loadKeys, type Env } from '../keys/env.js';
 import { createRouter, type Router, type RouterOptions } from '../router/index.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
-import { PROVIDERS, type KeyConfig, type Logger, type Provider } from '../types.js';
+import { validateSimConfig } from '../sim/validate.js';
+import { invalid } from '../options.js';
+import { PROVIDERS, type Clock, type KeyConfig, type Logger, type Provider } from '../types.js';
 import { keysFromEnv, type GatewaySettings, type ResolvedConfig } from './config.js';
 
 /** Keys per provider in simulator mode: two, so key failover and round-robin are visible. */
@@ -29,6 +31,8 @@ export interface UpstreamOptions {
   config?: ResolvedConfig;
   env: Env;
   logger?: Logger;
+  /** The clock the router and the embedded simulator run on (tests); default real time. */
+  clock?: Clock;
 }
 
 /** The simulator's fake keys: `sim-openai-key-1`, `sim-openai-key-2` … (name and value alike). */
@@ -58,11 +62,13 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
 
   if (reason) {
     const { seed, ...config } = options.simConfig ?? {};
-    const simulator = await startSimulator({ seed, ...config });
+    if (seed !== undefined && !Number.isInteger(seed)) throw invalid('startGateway', 'simConfig.seed', 'an integer', seed);
+    validateSimConfig(config, 'startGateway: simConfig');
+    const simulator = await startSimulator({ seed, ...config, ...(options.clock ? { clock: options.clock } : {}) });
     try {
       const providers: RouterOptions['providers'] = {};
       for (const p of PROVIDERS) providers[p] = { ...(configured?.[p] as object), baseUrl: simulator.urls[p], keys: simulatorKeys(p) };
-      const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env });
+      const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
       return { router, ownsRouter: true, simulator, simulatorReason: reason, providers: [...PROVIDERS], secrets: [] };
     } catch (error) {
       await simulator.stop();
@@ -82,7 +88,7 @@ export async function buildUpstream(options: UpstreamOptions): Promise<Upstream>
     providers[p] = { ...(configured?.[p] as object), keys };
     for (const k of keys) secrets.push(k.secret);
   }
-  const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env });
+  const router = createRouter({ providers, ...groups, logger: options.logger, env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
   return { router, ownsRouter: true, simulator: null, simulatorReason: null, providers: Object.keys(providers) as Provider[], secrets };
 }
 

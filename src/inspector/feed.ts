@@ -1,5 +1,5 @@
 import type { AnyActorRef, Subscription } from 'xstate';
-import { scrubSecrets } from '../errors.js';
+import { publicText } from '../keys/redact.js';
 import type { Router } from '../router/router.js';
 import type { Board } from '../supervisor/index.js';
 import type { Provider } from '../types.js';
@@ -31,7 +31,7 @@ const FINAL = new Set(['succeeded', 'failed']);
 /** Context figures safe to show, per kind of actor (reasons are codes, scrubbed and cut anyway). */
 function pickDetail(actor: string, context: Record<string, unknown> | undefined): Record<string, string | number | null> {
   if (!context) return {};
-  const text = (v: unknown) => (typeof v === 'string' ? scrubSecrets(v).slice(0, 80) : null);
+  const text = (v: unknown) => (typeof v === 'string' ? publicText(v).slice(0, 80) : null);
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   if (actor === 'breaker') return { failureCount: num(context.failureCount), trips: num(context.trips) };
   if (actor.startsWith('key:')) return { untilMs: num(context.untilMs), reason: text(context.reason) };

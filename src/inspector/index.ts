@@ -193,7 +193,7 @@ export function createInspector(router: Router, options: InspectorOptions = {}):
       // A stream is idle between events by design: no socket inactivity timeout for it.
       req.socket.setTimeout(0);
       req.socket.setNoDelay(true);
-      const client = new SseClient(res);
+      const client = new SseClient(res, () => clock.now());
       clients.add(client);
       const state = summary();
       client.sent(JSON.stringify(state.providers));

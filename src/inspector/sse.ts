@@ -3,6 +3,9 @@ import type { ServerResponse } from 'node:http';
 /** At most this many transition frames wait for a slow client; older ones are dropped (and counted). */
 export const MAX_QUEUED_FRAMES = 256;
 
+/** A client that has read nothing for this long (its socket buffer full) is cut off. */
+export const STALLED_CLIENT_MS = 30_000;
+
 /** One Server-Sent Events frame. JSON never holds a raw newline, so `data:` is one line. */
 export function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -20,9 +23,15 @@ export class SseClient {
   /** What the last summary handed to this client said (its providers part), to skip repeats. */
   private lastSummary = '';
   private waiting = false;
+  /** When the socket last filled up (`now()`), while `waiting`. */
+  private waitingSince = 0;
   private ended = false;
 
-  constructor(private readonly res: ServerResponse) {}
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly now: () => number = Date.now,
+    private readonly stalledMs = STALLED_CLIENT_MS,
+  ) {}
 
   get closed(): boolean {
     return this.ended || this.res.destroyed || this.res.writableEnded;
@@ -52,7 +61,13 @@ export class SseClient {
 
   /** A comment line, only when nothing else is waiting (it exists to keep proxies from timing out). */
   heartbeat(): void {
-    if (!this.closed && !this.waiting && this.queue.length === 0) this.res.write(': ping\n\n');
+    if (this.closed) return;
+    if (this.waiting && this.now() - this.waitingSince >= this.stalledMs) {
+      // Nothing read for the whole write timeout: the socket and its buffer go (the close drops the client).
+      this.res.destroy();
+      return;
+    }
+    if (!this.waiting && this.queue.length === 0) this.res.write(': ping\n\n');
   }
 
   /** Writes what is queued in one `write`, unless the socket is still draining the last one. */
@@ -67,6 +82,7 @@ export class SseClient {
     this.dropped = 0;
     if (!this.res.write(text)) {
       this.waiting = true;
+      this.waitingSince = this.now();
       this.res.once('drain', () => {
         this.waiting = false;
         this.pump();

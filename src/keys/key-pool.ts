@@ -89,6 +89,20 @@ export class KeyPool {
   }
 
   /** Whether any key can ever take a request again (else the request fails `SB_NO_KEYS` / `SB_AUTH`). */
+  /**
+   * The earliest instant a usable key is ready again: `now` when one is ready, else the end of the
+   * shortest cooling; Infinity when every key is disabled or exhausted.
+   */
+  earliestReadyAt(now: number): number {
+    let at = Infinity;
+    for (const k of this.keys) {
+      const snap = k.slot.getSnapshot();
+      if (snap.value === 'ready') return now;
+      if (snap.value === 'cooling') at = Math.min(at, snap.context.untilMs ?? now);
+    }
+    return at;
+  }
+
   anyUsable(): boolean {
     for (const k of this.keys) if (isUsable(k)) return true;
     return false;

@@ -1,3 +1,5 @@
+import { registerSecret } from './redact.js';
+
 /**
  * The secrets of one board, keyed by key name (DESIGN §5): outside every actor's context and every
  * event. Only the attempt that builds the outgoing auth header reads a secret back. The map is a
@@ -10,7 +12,9 @@ export class SecretStore {
     return this.#secrets.get(name);
   }
 
+  /** Stores the secret, and registers it with the process-wide redaction (`redact.ts`) so no log line or error echoes it. */
   set(name: string, secret: string): void {
+    registerSecret(secret);
     this.#secrets.set(name, secret);
   }
 

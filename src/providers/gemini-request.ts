@@ -54,7 +54,7 @@ function geminiPart(part: Part): GeminiPart {
   if (s.type === 'base64') return { inlineData: { mimeType: s.mimeType, data: s.data } };
   // A link (a Files API URI, `gs://`, an http(s) URL) is fileData; its type is guessed from the extension.
   const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(s.url)?.[1]?.toLowerCase();
-  const mimeType = ext ? IMAGE_TYPES[ext] : undefined;
+  const mimeType = ext && Object.hasOwn(IMAGE_TYPES, ext) ? IMAGE_TYPES[ext] : undefined;
   return { fileData: { fileUri: s.url, ...(mimeType ? { mimeType } : {}) } };
 }
 

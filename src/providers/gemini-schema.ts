@@ -92,7 +92,7 @@ function clean(node: unknown, root: Schema, field: string, refs: readonly string
     }
   }
   if (typeof out.format === 'string') {
-    const allowed = typeof out.type === 'string' ? FORMATS[out.type.toLowerCase()] : undefined;
+    const allowed = typeof out.type === 'string' && Object.hasOwn(FORMATS, out.type.toLowerCase()) ? FORMATS[out.type.toLowerCase()] : undefined;
     if (!allowed?.has(out.format)) delete out.format;
   }
   if (out.items !== undefined) {

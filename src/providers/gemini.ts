@@ -1,4 +1,4 @@
-import { BadResponseError } from '../errors.js';
+import { BadResponseError, ConfigError } from '../errors.js';
 import { parseProtoDuration } from '../policy/retry-after.js';
 import type { RichChatRequest } from '../types.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
@@ -18,9 +18,19 @@ export function geminiModelName(model: string): string {
   return model.includes('/') ? model : `models/${model}`;
 }
 
-/** The resource name as a path, each segment URL-encoded so a model name can never rewrite the path. */
-function modelPath(model: string): string {
-  return geminiModelName(model).split('/').map(encodeURIComponent).join('/');
+/**
+ * The resource name as a path, each segment URL-encoded so a model name can never rewrite the path.
+ * Dots survive `encodeURIComponent`, so a `.` or `..` segment (or an empty one) is refused outright:
+ * `gemini/../../admin/delete` would otherwise reach another path of the provider's host with the key.
+ */
+export function modelPath(model: string): string {
+  const segments = geminiModelName(model).split('/');
+  for (const s of segments) {
+    if (s === '' || s === '.' || s === '..' || s.includes('\\')) {
+      throw new ConfigError(`gemini: model ${JSON.stringify(model)} is not a model name: no path segment may be empty, \`.\` or \`..\``, 'model');
+    }
+  }
+  return segments.map(encodeURIComponent).join('/');
 }
 
 export function parseGeminiChat(res: HttpResponse): ParsedChat {

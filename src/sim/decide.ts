@@ -14,6 +14,8 @@ export interface SimState {
   limiters: Map<string, KeyLimiter>;
   quotas: Map<string, DailyQuota>;
   random: Random;
+  /** Exchanges not yet closed (their answer is being prepared, delayed or written). */
+  open: Set<import('./respond.js').Exchange>;
 }
 
 /** What to answer, decided when the request arrives (budgets are taken at arrival, not after latency). */

@@ -71,7 +71,9 @@ export function createHandler(state: SimState, formats: WireFormat[], isStopping
       json = undefined;
     }
     const x: Exchange = { res, scope, stats: state.stats, clock: state.clock, destroyedByUs: false, clientGone: false, streaming: false, sleeps: new Set() };
+    state.open.add(x);
     res.on('close', () => {
+      state.open.delete(x);
       if (!res.writableFinished && !x.destroyedByUs && !isStopping()) {
         x.clientGone = true;
         state.stats.clientClosed(scope);
@@ -121,6 +123,7 @@ export function createHandler(state: SimState, formats: WireFormat[], isStopping
     }
     const delivery = deliveryFor(decision.plan, work.kind === 'chat' && work.stream);
     if (delivery.type === 'hang') {
+      x.hung = true;
       state.stats.fault(scope, 'hang');
       return;
     }

@@ -13,6 +13,8 @@ import { createHandler } from './handler.js';
 import { mulberry32 } from './random.js';
 import { listen } from './server.js';
 import { StatsRecorder } from './stats.js';
+import { validateSimConfig } from './validate.js';
+import { waitsOnClock } from './respond.js';
 import type { SimConfig, SimStats, SimulatorOptions } from './types.js';
 
 export type {
@@ -30,12 +32,18 @@ export interface Simulator {
   stats(): SimStats;
   /** Zeroes the stats, empties the fault scripts, refills every bucket and daily quota, reseeds; keeps the configuration. */
   reset(): void;
-  /** Merges a partial configuration (see `SimConfig`); throws a TypeError on an unknown script step. */
+  /** Merges a partial configuration (see `SimConfig`); throws `SB_CONFIG` (`ConfigError`) on an unknown or out-of-bounds knob or step. */
   configure(partial: SimConfig): void;
   /** Resolves once `n` requests have arrived since the last reset; rejects after `timeoutMs` (default 5000) of real time. */
   waitForRequests(n: number, timeoutMs?: number): Promise<SimStats>;
   /** Resolves once `predicate(stats)` holds, re-checked on every change; rejects after `timeoutMs` of real time. */
   waitFor(predicate: (stats: SimStats) => boolean, timeoutMs?: number): Promise<SimStats>;
+  /**
+   * The requests being answered (`open`), and those of them that cannot progress until the clock
+   * moves — a latency or chunk delay pending — or ever, a hang fault (`waitingOnClock`). A test on
+   * a simulated clock may move time only when the two are equal: never while an answer is on its way.
+   */
+  activity(): { open: number; waitingOnClock: number };
   /** Closes the server and destroys every open socket, hung ones included. Idempotent. */
   stop(): Promise<void>;
 }
@@ -58,7 +66,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limiters: new Map(),
     quotas: new Map(),
     random: mulberry32(seed),
+    open: new Set(),
   };
+  validateSimConfig(config, 'startSimulator');
   state.config.apply(config);
   let stopping = false;
   const handler = createHandler(state, [openaiFormat, anthropicFormat, groqFormat, geminiFormat], () => stopping);
@@ -95,12 +105,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       state.stats.reset();
     },
     configure(partial) {
+      validateSimConfig(partial, 'sim.configure');
       if (state.config.apply(partial)) state.limiters.clear();
     },
     waitForRequests: (n, timeoutMs = 5000) =>
       waitUntil(() => state.stats.arrived() >= n, timeoutMs, () => `${n} requests (${state.stats.arrived()} arrived)`),
     waitFor: (predicate, timeoutMs = 5000) =>
       waitUntil(() => predicate(state.stats.snapshot()), timeoutMs, () => 'the condition to hold'),
+    activity() {
+      let waiting = 0;
+      for (const x of state.open) if (waitsOnClock(x)) waiting++;
+      return { open: state.open.size, waitingOnClock: waiting };
+    },
     async stop() {
       stopping = true;
       await server.close();

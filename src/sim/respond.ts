@@ -19,6 +19,13 @@ export interface Exchange {
   clientGone: boolean;
   streaming: boolean;
   sleeps: Set<PendingSleep>;
+  /** A hang fault: the answer never comes (until the client gives up). */
+  hung?: boolean;
+}
+
+/** True when the exchange cannot progress until the clock moves (a pending sleep) or ever (a hang). */
+export function waitsOnClock(x: Exchange): boolean {
+  return x.hung === true || x.sleeps.size > 0;
 }
 
 /** Waits `ms` on the injected clock; resolves early if the exchange is cancelled. */
@@ -72,7 +79,26 @@ export interface StreamPlan {
   malformedFrame: string;
 }
 
-/** Streams `frames` paced by `chunkDelayMs` on the clock, applying a mid-stream fault if planned. */
+/**
+ * Resolves once the socket has room again (`'drain'`), or the client is gone. A real provider's
+ * server waits for a slow reader too, so a gateway that stops reading sees its upstream pause.
+ */
+function drained(x: Exchange): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      x.res.off('drain', done);
+      x.res.off('close', done);
+      resolve();
+    };
+    x.res.on('drain', done);
+    x.res.on('close', done);
+  });
+}
+
+/**
+ * Streams `frames` paced by `chunkDelayMs` on the clock, applying a mid-stream fault if planned.
+ * Honours backpressure: no frame is written while the socket buffer is full.
+ */
 export async function sendStream(x: Exchange, headers: Record<string, string>, frames: string[], plan: StreamPlan): Promise<void> {
   if (x.clientGone || x.res.destroyed) return;
   x.res.writeHead(200, headers);
@@ -85,7 +111,10 @@ export async function sendStream(x: Exchange, headers: Record<string, string>, f
     if (i > 0) await sleep(x, plan.chunkDelayMs);
     if (x.clientGone || x.res.destroyed) return;
     if (i === plan.afterChunks) {
-      if (plan.fault === 'stream-hang') return;
+      if (plan.fault === 'stream-hang') {
+        x.hung = true;
+        return;
+      }
       if (plan.fault === 'stream-reset') return writeThenDestroy(x, frames[i]!.slice(0, Math.ceil(frames[i]!.length / 2)));
       if (plan.fault === 'stream-malformed') {
         x.res.end(plan.malformedFrame);
@@ -96,9 +125,12 @@ export async function sendStream(x: Exchange, headers: Record<string, string>, f
       x.res.end(frames[i]!.slice(0, Math.ceil(frames[i]!.length / 2)));
       return;
     }
-    x.res.write(frames[i]!);
+    if (!x.res.write(frames[i]!)) await drained(x);
   }
-  if (plan.afterChunks >= frames.length && plan.fault === 'stream-hang') return;
+  if (plan.afterChunks >= frames.length && plan.fault === 'stream-hang') {
+    x.hung = true;
+    return;
+  }
   if (plan.afterChunks >= frames.length && plan.fault === 'stream-reset') return writeThenDestroy(x, '');
   x.res.end();
   x.stats.stream(x.scope, 'completed');

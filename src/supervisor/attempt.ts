@@ -13,6 +13,9 @@ import { settleError } from './settlement.js';
 
 export const ATTEMPT_TIMEOUT = new Error('attempt timeout');
 
+/** Read after an await: the request may have settled meanwhile (TypeScript's narrowing cannot know). */
+const isSettled = (entry: Entry): boolean => entry.phase === 'settled';
+
 /**
  * The attempt handler (undici's dispatcher → handler split): one HTTP attempt of an entry on a
  * key that was picked and reserved, plain or streamed; its answer goes to the outcome handlers.
@@ -131,7 +134,6 @@ function abandoned(d: Dispatcher, attempt: Attempt): void {
  * the first chunk reached the caller is retried like any failed attempt, after it the request ends
  * with `SB_STREAM_INTERRUPTED` and the partial text. The attempt timeout is an idle timeout here:
  * re-armed on every piece of the body, so a hung stream is caught and a long one is not cut.
- * (Backpressure, when added, awaits the caller's side between two pieces of the loop below.)
  */
 async function runStream(d: Dispatcher, entry: StreamEntry, attempt: Attempt, request: HttpRequest): Promise<void> {
   const transport = d.host.transport as StreamingTransport;
@@ -173,9 +175,17 @@ async function runStream(d: Dispatcher, entry: StreamEntry, attempt: Attempt, re
     for await (const piece of res.body) {
       if (entry.phase === 'settled') break;
       d.attemptTimeouts.cancel(attempt.timer);
-      attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs);
+      attempt.timer = null;
       sse.feed(piece);
       if (failure !== null || parser.done) break;
+      // Backpressure: a caller this far behind pauses the upstream read (the socket fills, the
+      // provider waits). No idle timer meanwhile: a slow caller is not a hung provider, and the
+      // gateway's write timeout cuts a stalled client (leaving the loop aborts this attempt).
+      if (entry.stream.full) {
+        await entry.stream.whenDrained();
+        if (isSettled(entry)) break;
+      }
+      attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs);
     }
   } catch (error) {
     failure ??= error;

@@ -4,9 +4,10 @@ import { systemClock } from '../clock.js';
 import { safeLogger } from '../logger.js';
 import { AbortedError, ConfigError, type SwitchboardError } from '../errors.js';
 import { loadBaseUrl, loadKeys } from '../keys/env.js';
+import { registerOrigin } from '../keys/redact.js';
 import { SecretStore } from '../keys/secret-store.js';
 import { createMetrics, startSchedule, validateSchedule, type MetricsRecorder, type ScheduleHandle } from '../metrics/index.js';
-import { invalid, resolveConfig, validateOptions, type ResolvedConfig, type SupervisorOptions } from '../options.js';
+import { invalid, MAX_TIMER_MS, resolveConfig, validateOptions, type ResolvedConfig, type SupervisorOptions } from '../options.js';
 import { getAdapter } from '../providers/index.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createUndiciTransport } from '../transport/undici.js';
@@ -75,10 +76,12 @@ export class Board {
     };
     this.metrics = createMetrics(this.metricsOptions);
     this.actor = createSupervisorActor({ provider: cfg.provider, config: cfg, keys: keys.map(keySpec), clock, inspect: options.inspect, secrets: this.#secrets });
+    const baseUrl = cfg.baseUrl ?? loadBaseUrl(cfg.provider, env) ?? adapter.defaultBaseUrl;
+    registerOrigin(baseUrl, `the ${this.provider} upstream`);
     const self = this;
     this.dispatcher = new Dispatcher({
       clock, random: options.random ?? Math.random, adapter, transport: this.transport, emitter: this.emitter, logger,
-      baseUrl: cfg.baseUrl ?? loadBaseUrl(cfg.provider, env) ?? adapter.defaultBaseUrl,
+      baseUrl,
       realClock: clock === systemClock,
       tracer: createRequestTracer(cfg.provider),
       get metrics() {
@@ -160,10 +163,10 @@ export class Board {
 
   private head(kind: 'chat' | 'stream' | 'embed', model: unknown, options: RequestOptions | undefined): Head | SwitchboardError {
     if (typeof model !== 'string' || model === '') return invalid(kind === 'embed' ? 'embed' : 'chat', 'model', 'a non-empty string', model);
-    const level = options?.priority === undefined ? 1 : PRIORITY_LEVEL[String(options.priority)];
+    const level = options?.priority === undefined ? 1 : Object.hasOwn(PRIORITY_LEVEL, String(options.priority)) ? PRIORITY_LEVEL[String(options.priority)] : undefined;
     if (level === undefined) return invalid('request', 'priority', "'high' | 'normal' | 'low' | 0 | 1 | 2", options!.priority as Priority);
     const timeoutMs = options?.timeoutMs ?? this.config.deadlineMs;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) return invalid('request', 'timeoutMs', 'a number > 0', timeoutMs);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) return invalid('request', 'timeoutMs', `a number > 0 and <= ${MAX_TIMER_MS}`, timeoutMs);
     const requestId = options?.requestId ?? this.idPrefix + (++this.idSeq).toString(36);
     return [requestId, model, level, this.dispatcher.host.clock.now(), timeoutMs];
   }

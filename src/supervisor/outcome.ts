@@ -65,6 +65,9 @@ export function onFailure(d: Dispatcher, entry: Entry, attempt: Attempt, failure
   } else if (failure.kind === 'rateLimited') {
     const wait = coolingMs(failure, retries, d.cfg.retry, d.host.random);
     key.slot.send({ type: 'key.rateLimited', untilMs: now + wait, waitMs: wait, reason: 'status_429' });
+    // Every key cools until past this request's deadline: waiting would only end in SB_TIMEOUT, so
+    // give up now with the 429 as cause, leaving the time to a fallback (the router's regular group).
+    if (d.pool.earliestReadyAt(now) > entry.createdAt + entry.timeoutMs) return settleError(d, entry, new RetriesExhaustedError(entry.attempts, failure.error));
   }
   const otherReady = d.pool.keys.some((k) => k !== key && keyState(k) === 'ready');
   const decision = decide(failure, retries, d.cfg.retry, d.host.random, otherReady);

@@ -99,7 +99,10 @@ describe('the Anthropic SDK: errors and limits', () => {
 
   it('refuses a wrong x-api-key with 401', async () => {
     const wrong = new Anthropic({ apiKey: 'not-the-token', baseURL: gw.url, maxRetries: 0 });
-    await expect(wrong.messages.create({ model: 'claude-3-5-haiku-latest', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    const err = await wrong.messages.create({ model: 'claude-3-5-haiku-latest', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+    // Refused before any route runs, still in Anthropic's error shape.
+    expect((err as InstanceType<typeof Anthropic.AuthenticationError>).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
   });
 
   it("never forwards the client's x-api-key: the provider sees the gateway's own key", async () => {

@@ -6,7 +6,8 @@ import {
   RetriesExhaustedError, ShutdownError, StreamInterruptedError, TimeoutError, UnknownModelError, type SwitchboardError,
 } from '../../src/errors.js';
 import { startGateway, type Gateway } from '../../src/gateway/index.js';
-import type { Router } from '../../src/router/index.js';
+import { createTestClock } from '../../src/clock.js';
+import { createRouter, type Router } from '../../src/router/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { openaiClient } from '../support/gateway.js';
 
@@ -41,7 +42,6 @@ describe('the gateway on the embedded simulator: every row of the error table', 
         providers: {
           openai: { retry: { maxRetries: 0 } },
           anthropic: { retry: { maxRetries: 0 }, circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 30_000 } },
-          groq: { queue: { size: 0, maxConcurrent: 1 }, deadlineMs: 300 },
           gemini: { retry: { maxRetries: 0 } },
         },
         gateway: { bodyLimitBytes: 2048 },
@@ -115,13 +115,25 @@ describe('the gateway on the embedded simulator: every row of the error table', 
   });
 
   it('SB_QUEUE_FULL → 429 with retry-after; SB_TIMEOUT → 504', async () => {
-    sim.configure({ groq: { script: ['hang'] } });
-    const first = post(chat, hello('llama-3.1-8b-instant'));
-    await sim.waitForRequests(1);
-    const full = await post(chat, hello('llama-3.1-8b-instant'));
-    openaiError(full, 429, 'SB_QUEUE_FULL');
-    expect(full.headers.get('retry-after')).toBe('1');
-    openaiError(await first, 504, 'SB_TIMEOUT');
+    // The deadline runs on a test clock: the second POST may take as long as the machine needs.
+    const clock = createTestClock();
+    const own = await startSimulator({ clock, seed: 1, groq: { script: ['hang'] } });
+    const router = createRouter({ clock, providers: { groq: { baseUrl: own.urls.groq, keys: [{ name: 'g1', secret: 'groq-secret-1' }], queue: { size: 0, maxConcurrent: 1 }, deadlineMs: 30_000 } } });
+    const g = await startGateway({ port: 0, router, inspector: false, env: {} });
+    try {
+      const url = `${g.url}/v1/chat/completions`;
+      const first = post(url, hello('llama-3.1-8b-instant'));
+      await own.waitForRequests(1);
+      const full = await post(url, hello('llama-3.1-8b-instant'));
+      openaiError(full, 429, 'SB_QUEUE_FULL');
+      expect(full.headers.get('retry-after')).toBe('1');
+      await clock.tickAsync(30_000);
+      openaiError(await first, 504, 'SB_TIMEOUT');
+    } finally {
+      await g.close({ drain: false });
+      await router.stop();
+      await own.stop();
+    }
   });
 
   it('SB_AUTH → 503 once every key is rejected, then SB_NO_KEYS → 503', async () => {

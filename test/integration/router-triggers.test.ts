@@ -113,9 +113,36 @@ describe('router fallback triggers', () => {
     expect(sim.stats().providers.gemini.requests).toBe(0);
   });
 
-  // Needs the supervisor to give up at once (with the last 429 as cause) when every key cools until
-  // past the request's deadline; today it waits for the deadline, so no time is left for the group.
-  it.todo('falls back in the regular group when every key is cooling until past the deadline, with time left for the fallback');
+  it('falls back in the regular group when every key is cooling until past the deadline, with time left for the fallback', async () => {
+    const { clock, sim, router } = await setup(ALL_GROUPS);
+    // 30 s is within maxRetryAfterMs (60 s) but past this request's 10 s deadline: the supervisor
+    // gives up at once (the 429 as cause) instead of waiting into SB_TIMEOUT.
+    sim.configure({ openai: { script: [{ status: 429, retryAfterMs: 30_000 }] } });
+    const start = clock.now();
+    const reply = await drive(clock, router.chat(ask(), { timeoutMs: 10_000 }));
+    expect(reply).toMatchObject({ provider: 'anthropic', fallbackFrom: 'gpt-4o-mini' });
+    expect(clock.now() - start).toBeLessThan(10_000);
+    expect(sim.stats().providers.openai.requests).toBe(1);
+  });
+
+  it('gives up with SB_RETRIES_EXHAUSTED and the 429 as cause when no fallback is configured', async () => {
+    const { clock, sim, router } = await setup({});
+    sim.configure({ openai: { script: [{ status: 429, retryAfterMs: 30_000 }] } });
+    const start = clock.now();
+    const r = await drive(clock, outcome(router.chat(ask(), { timeoutMs: 10_000 })));
+    expect(r).toMatchObject({ ok: false, code: 'SB_RETRIES_EXHAUSTED' });
+    expect(r.ok === false && (r.error.cause as { status?: number }).status).toBe(429);
+    expect(clock.now() - start).toBeLessThan(1_000);
+  });
+
+  it('still waits for a cooling key when its wait ends before the deadline', async () => {
+    const { clock, sim, router } = await setup({});
+    sim.configure({ openai: { script: [{ status: 429, retryAfterMs: 3_000 }, 'ok'] } });
+    const start = clock.now();
+    const reply = await drive(clock, router.chat(ask(), { timeoutMs: 10_000 }));
+    expect(reply).toMatchObject({ provider: 'openai', attempts: 2 });
+    expect(clock.now() - start).toBeGreaterThanOrEqual(3_000);
+  });
 
   it('falls back in the regular group while streaming when the first provider answers a 5xx', async () => {
     const { clock, sim, router } = await setup(ALL_GROUPS);

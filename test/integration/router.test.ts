@@ -4,7 +4,7 @@ import { createRouter, type Router } from '../../src/router/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import type { ChatChunk } from '../../src/types.js';
 import { outcome, T0 } from '../support/board.js';
-import { drive, seeded } from '../support/sim-board.js';
+import { drive, gateClock, seeded } from '../support/sim-board.js';
 
 let router: Router | null = null;
 let sim: Simulator | null = null;
@@ -17,6 +17,7 @@ afterEach(async () => {
 async function setup(openaiOptions: Record<string, unknown> = {}) {
   const clock = createTestClock(T0);
   sim = await startSimulator({ clock, seed: 3 });
+  gateClock(clock, { sim });
   const keys = (p: string) => [{ name: `${p}-1`, secret: `${p}-secret-1` }];
   router = createRouter({
     clock,

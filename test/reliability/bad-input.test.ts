@@ -213,7 +213,7 @@ const rows: Row[] = [
   ['a model with an unknown prefix → 404', async () => void openaiError(await json({ model: 'azure/gpt-4o', messages: [{ role: 'user', content: 'hi' }] }), 404, 'SB_CONFIG', 'model')],
   ['a bare provider prefix → 404', async () => void openaiError(await json({ model: 'openai/', messages: [{ role: 'user', content: 'hi' }] }), 404, 'SB_CONFIG', 'model')],
   ['a model id with a path traversal → 404', async () => void openaiError(await send('GET', '/v1/models/..%2F..%2Fetc%2Fpasswd', null, AUTH), 404, 'SB_CONFIG', 'model')],
-  ['an absolute-form request target → 404', async () => void openaiError(await raw(`GET http://evil.example/v1/models HTTP/1.1\r\nhost: evil.example\r\nauthorization: Bearer ${TOKEN}\r\nconnection: close\r\n\r\n`), 404, 'SB_NOT_FOUND')],
+  ['an absolute-form request target → 404', async () => void openaiError(await raw(`GET http://evil.example/v1/models HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${TOKEN}\r\nconnection: close\r\n\r\n`), 404, 'SB_NOT_FOUND')],
 
   // ── prototype pollution ────────────────────────────────────────────────────────────────────
   ['__proto__ and constructor keys pollute nothing', async () => {

@@ -6,6 +6,7 @@
  */
 import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestClock } from '../../src/clock.js';
 import { startGateway } from '../../src/gateway/index.js';
 import { createRouter } from '../../src/router/index.js';
 import { createSupervisor, type Board } from '../../src/supervisor/index.js';
@@ -326,8 +327,10 @@ describe('provider answers that break the parser fail their own request only', (
 describe('a first request that hangs on a fresh key', () => {
   it('does not hold back the requests behind it', async () => {
     const released: Array<() => void> = [];
+    // A test clock: the probe window passes when the test says so, not when a loaded machine gets to it.
+    const clock = createTestClock();
     const b = createSupervisor({
-      provider: 'openai', keys: [{ name: 'k', secret: 'sk-hang-test' }], baseUrl: 'http://127.0.0.1:9/v1',
+      provider: 'openai', keys: [{ name: 'k', secret: 'sk-hang-test' }], baseUrl: 'http://127.0.0.1:9/v1', clock,
       queue: { size: 100, maxConcurrent: 10 }, // timeoutMs: the default 60 s
       transport: (req, signal) => {
         const text = (JSON.parse(req.body ?? '{}') as { messages: Array<{ content: string }> }).messages[0]!.content;
@@ -344,7 +347,8 @@ describe('a first request that hangs on a fresh key', () => {
     try {
 // A fresh key's budget probe holds the key for at most PROBE_WINDOW_MS (1 s): a hung or long first
 // request does not stall the requests behind it until its attempt timeout.
-      await vi.waitFor(() => expect(done).toBe(9), { timeout: 2_000, interval: 5 });
+      await clock.tickAsync(1_000);
+      await vi.waitFor(() => expect(done).toBe(9), { timeout: 5_000, interval: 5 });
       expect(await Promise.all(quick)).toEqual(Array.from({ length: 9 }, (_, i) => `echo: quick ${i}`));
     } finally {
       for (const r of released) r();

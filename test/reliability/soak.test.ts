@@ -19,13 +19,16 @@
  * With the recent-requests ring as large as the run, the test joins every client answer to its
  * report entries by `x-request-id`, so the match is exact, request by request.
  *
- * The simulator, the gateway and the SDK share one event loop here, so the 200 ms attempt timeout
- * also ends some healthy calls when the loop is busy: they are retried like any timeout, and every
- * invariant below holds whatever the timing. The fault *mix* is fixed by the seeds; which request
- * meets which fault depends on arrival order.
+ * The gateway, its routers and the simulator run on one simulated clock (`startGateway({ clock })`),
+ * which moves only when no answer is on its way: every attempt in flight is held by the simulator
+ * on that clock (a hang) and the simulator is writing nothing (`driveWhenQuiet`). So the 200 ms
+ * attempt timeout ends hung calls only, never a healthy call on a loaded machine, and the run takes
+ * the same simulated time however busy the cores are. The fault *mix* is fixed by the seeds; which
+ * request meets which fault depends on arrival order.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestClock, type TestClock } from '../../src/clock.js';
 import { simulatorKeys, startGateway, type Gateway } from '../../src/gateway/index.js';
 import type { SimStats } from '../../src/sim/index.js';
 import { embedText } from '../../src/sim/embeddings.js';
@@ -104,10 +107,39 @@ function providerOptions(random: () => number, overrides: Record<string, unknown
   };
 }
 
-async function startSoakGateway(seed: number): Promise<Gateway> {
+/**
+ * Moves `clock` to its next timer whenever nothing is on its way: the simulator writes nothing (every
+ * exchange it holds waits on the clock) and every attempt holding a key slot is one of those. Stops
+ * when the returned function is called.
+ */
+function driveWhenQuiet(clock: TestClock, gw: Gateway): () => void {
+  let stopped = false;
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const attempts = () => {
+    let n = 0;
+    for (const p of Object.values(gw.router.state())) for (const k of p?.keys ?? []) n += k.inFlight;
+    return n;
+  };
+  void (async () => {
+    while (!stopped) {
+      for (let i = 0; i < 5; i++) await turn();
+      if (stopped) break;
+      const { open, waitingOnClock } = gw.simulator!.activity();
+      if (open !== waitingOnClock || attempts() > waitingOnClock) continue;
+      const next = clock.nextAt();
+      if (next !== null) await clock.tickAsync(Math.max(0, next - clock.now()));
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
+
+async function startSoakGateway(seed: number): Promise<Gateway & { stopClock: () => void }> {
   const random = mulberry32(seed);
-  return startGateway({
-    port: 0, sim: true, inspector: false, env: {},
+  const clock = createTestClock();
+  const gw = await startGateway({
+    port: 0, sim: true, inspector: false, env: {}, clock,
     simConfig: { seed },
     config: {
       providers: {
@@ -120,6 +152,7 @@ async function startSoakGateway(seed: number): Promise<Gateway> {
       fallbacks: FALLBACKS,
     },
   });
+  return Object.assign(gw, { stopClock: driveWhenQuiet(clock, gw) });
 }
 
 interface Answer {
@@ -247,6 +280,7 @@ async function soakRun(): Promise<Record<string, unknown>> {
   const metrics = await (await fetch(`${gw.url}/metrics`)).text();
   const health: any = await (await fetch(`${gw.url}/health`)).json();
   const stats: SimStats = sim.stats();
+  gw.stopClock();
   await gw.close({ drain: true, timeoutMs: 5_000 });
 
   // ── every request: exactly one well-formed answer ──────────────────────────────────────────
@@ -376,6 +410,7 @@ describe(`soak: ${REQUESTS} requests through the gateway at concurrency ${CONCUR
       const warm = await startSoakGateway(SEED + 1);
       const answers = await drive(warm, 120, SEED + 1);
       expect([...answers.values()].filter((a) => a.problem !== null)).toEqual([]);
+      warm.stopClock();
       await warm.close({ drain: true, timeoutMs: 5_000 });
     }
     await waitUntil(() => SOCKET_RESOURCES.every((k) => (activeResources()[k] ?? 0) <= (before[k] ?? 0)), 5_000, 'the warm-up sockets to close');

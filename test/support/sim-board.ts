@@ -3,8 +3,71 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { mulberry32 } from '../../src/sim/random.js';
 import { createSupervisor, type Board } from '../../src/supervisor/index.js';
 import type { SupervisorOptions } from '../../src/options.js';
+import type { StreamingTransport } from '../../src/transport/types.js';
+import { createUndiciTransport } from '../../src/transport/undici.js';
 import type { Provider } from '../../src/types.js';
 import { T0 } from './board.js';
+
+/**
+ * An undici transport that counts the HTTP exchanges in flight (a stream counts until its body is
+ * read to the end or abandoned), so a driver knows when an answer is still on its way.
+ */
+export function countingTransport(): { transport: StreamingTransport; busy: () => number; close: () => Promise<void> } {
+  const inner = createUndiciTransport();
+  let busy = 0;
+  const transport = ((request, signal) => {
+    busy++;
+    return inner(request, signal).finally(() => busy--);
+  }) as StreamingTransport;
+  transport.stream = async (request, signal) => {
+    busy++;
+    let res;
+    try {
+      res = await inner.stream(request, signal);
+    } catch (error) {
+      busy--;
+      throw error;
+    }
+    const body = res.body;
+    async function* counted(): AsyncIterable<string> {
+      try {
+        yield* body;
+      } finally {
+        busy--;
+      }
+    }
+    return { ...res, body: counted() };
+  };
+  return { transport, busy: () => busy, close: () => inner.close() };
+}
+
+/** What `drive` asks before it moves a clock: is anything on its way over a socket? */
+interface Gate {
+  sim: Simulator;
+  /** HTTP exchanges in flight, when the caller counts them (`countingTransport`). */
+  busy?: () => number;
+}
+const gates = new WeakMap<TestClock, Gate>();
+
+/**
+ * Makes `drive(clock, …)` wait, before each move of the clock, until nothing is on its way: every
+ * request in flight is held by the simulator on this clock (a latency, a chunk delay, a hang) and
+ * the simulator is writing nothing. Jumping the clock while an answer travels would fire the
+ * attempt timeout of a request that is about to succeed (examples/support/runtime.ts guards the same way).
+ */
+export function gateClock(clock: TestClock, gate: Gate): void {
+  gates.set(clock, gate);
+}
+
+/** True when moving `clock` cannot overtake an answer in flight. */
+function quiet(clock: TestClock): boolean {
+  const gate = gates.get(clock);
+  if (!gate) return true;
+  const { open, waitingOnClock } = gate.sim.activity();
+  // Every exchange the simulator has open waits on the clock, and every exchange the client has
+  // open is one of those (none still travelling to the simulator or back).
+  return open === waitingOnClock && (gate.busy === undefined || gate.busy() <= waitingOnClock);
+}
 
 /** The seeded random of the simulator (mulberry32). */
 export const seeded = (seed = 7): (() => number) => mulberry32(seed);
@@ -15,6 +78,8 @@ export async function simBoard(provider: Provider, options: SupervisorOptions & 
   const sim: Simulator = await startSimulator({ clock, seed: 1 });
   const { secrets, ...rest } = options;
   const names = secrets ?? [`${provider}-key-a`, `${provider}-key-b`];
+  const http = countingTransport();
+  gateClock(clock, { sim, busy: http.busy });
   const board: Board = createSupervisor({
     provider,
     baseUrl: sim.urls[provider],
@@ -22,6 +87,7 @@ export async function simBoard(provider: Provider, options: SupervisorOptions & 
     clock,
     random: seeded(),
     retry: { jitter: 'none' },
+    transport: http.transport,
     ...rest,
   });
   return {
@@ -30,6 +96,7 @@ export async function simBoard(provider: Provider, options: SupervisorOptions & 
     board,
     close: async () => {
       await board.stop();
+      await http.close();
       await sim.stop();
     },
   };
@@ -47,10 +114,11 @@ export async function until(pred: () => boolean, realMs = 5000): Promise<void> {
 }
 
 /**
- * Settles `p` by letting socket I/O run between clock steps: each step first lets the event loop
- * turn until nothing more happens for a while, then moves the clock to the next timer.
+ * Settles `p` by letting socket I/O run between clock steps: each step lets the event loop turn,
+ * waits (in real turns, bounded) until no answer is on its way (`gateClock`), then moves the clock
+ * to the next timer.
  */
-export async function drive<T>(clock: TestClock, p: Promise<T>, maxSimMs = 600_000): Promise<T> {
+export async function drive<T>(clock: TestClock, p: Promise<T>, maxSimMs = 600_000, realMs = 20_000): Promise<T> {
   let done = false;
   const watched = p.finally(() => {
     done = true;
@@ -59,6 +127,12 @@ export async function drive<T>(clock: TestClock, p: Promise<T>, maxSimMs = 600_0
   const limit = clock.now() + maxSimMs;
   while (!done) {
     for (let i = 0; i < 50 && !done; i++) await turn();
+    if (done) break;
+    const start = Date.now();
+    while (!done && !quiet(clock)) {
+      if (Date.now() - start > realMs) throw new Error(`drive: an answer was still in flight after ${realMs} ms of real time`);
+      await turn();
+    }
     if (done) break;
     const next = clock.nextAt();
     if (next === null || next > limit) {

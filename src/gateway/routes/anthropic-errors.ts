@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scrubSecrets } from '../../errors.js';
-import { describeError } from '../errors.js';
+import { describeError, publicMessage } from '../errors.js';
 
 /**
  * Anthropic's `error.type` for a status (docs.anthropic.com/en/api/errors): 400 invalid_request_error,
@@ -24,7 +23,7 @@ export function anthropicErrorBody(error: unknown, secrets: Iterable<string>): {
   return {
     status: d.status,
     headers: d.headers,
-    body: { type: 'error', error: { type: anthropicErrorType(d.status), message: scrubSecrets(d.message, secrets), code: d.code } },
+    body: { type: 'error', error: { type: anthropicErrorType(d.status), message: publicMessage(d.message, secrets), code: d.code } },
   };
 }
 

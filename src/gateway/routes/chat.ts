@@ -1,12 +1,12 @@
-import { scrubSecrets } from '../../errors.js';
 import { rawTextOf } from '../../providers/util.js';
 import { invalid } from '../../options.js';
 import type { RoutedChunk, RoutedReply } from '../../router/index.js';
 import type { FinishReason, RichChatReply, Usage } from '../../types.js';
 import { readJsonObject } from '../body.js';
 import type { RequestContext } from '../context.js';
-import { describeError, errorBody, writeError } from '../errors.js';
+import { publicErrorBody, writeError } from '../errors.js';
 import { sendJsonText } from '../respond.js';
+import { StalledClientError, StreamWriter } from '../stream-writer.js';
 import { toChatRequest, type ParsedChatRequest } from './chat-request.js';
 
 /** OpenAI's `finish_reason` values; `other` has no OpenAI name and reads as a normal stop. */
@@ -68,6 +68,9 @@ export function completionText(reply: RoutedReply<RichChatReply>, nowMs: number)
  * finish reason on the last, a usage chunk when `stream_options.include_usage`, then `[DONE]`.
  * Nothing is written before the first chunk, so a failure until then (after the retries and
  * fallbacks) is an ordinary JSON error with its status; after it, an `error` event ends the stream.
+ * Writes honour backpressure: no chunk is pulled while the socket is full (so the upstream read
+ * pauses too), and a client that reads nothing for `writeTimeoutMs` is cut off — leaving the loop
+ * aborts the upstream call and frees its slot.
  */
 async function streamChat(ctx: RequestContext, parsed: ParsedChatRequest): Promise<void> {
   const { res } = ctx;
@@ -75,8 +78,9 @@ async function streamChat(ctx: RequestContext, parsed: ParsedChatRequest): Promi
   const id = `chatcmpl-${ctx.requestId}`;
   let usage: Usage | null = null;
   let started = false;
+  const out = new StreamWriter(res, ctx.clock, ctx.writeTimeoutMs);
   const write = (model: string, choice: Record<string, unknown> | null, extra: Record<string, unknown> = {}) =>
-    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: choice ? [{ index: 0, logprobs: null, ...choice }] : [], ...extra })}\n\n`);
+    out.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: choice ? [{ index: 0, logprobs: null, ...choice }] : [], ...extra })}\n\n`);
   let model = parsed.request.model;
   try {
     for await (const chunk of ctx.router.chatStream(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal }) as AsyncIterable<RoutedChunk>) {
@@ -90,29 +94,30 @@ async function streamChat(ctx: RequestContext, parsed: ParsedChatRequest): Promi
           'x-switchboard-provider': chunk.provider,
           ...(chunk.fallbackFrom ? { 'x-switchboard-fallback-from': chunk.fallbackFrom } : {}),
         });
-        write(model, { delta: { role: 'assistant', content: '' }, finish_reason: null }, chunk.fallbackFrom ? { fallback_from: chunk.fallbackFrom } : {});
+        await write(model, { delta: { role: 'assistant', content: '' }, finish_reason: null }, chunk.fallbackFrom ? { fallback_from: chunk.fallbackFrom } : {});
       }
       if (chunk.usage) usage = chunk.usage;
       const delta: Record<string, unknown> = {};
       if (chunk.delta !== '') delta.content = chunk.delta;
       if (chunk.toolCalls?.length) delta.tool_calls = chunk.toolCalls;
-      if (Object.keys(delta).length > 0 || chunk.finishReason) write(model, { delta, finish_reason: chunk.finishReason ? finishReason(chunk.finishReason) : null });
+      if (Object.keys(delta).length > 0 || chunk.finishReason) await write(model, { delta, finish_reason: chunk.finishReason ? finishReason(chunk.finishReason) : null });
     }
   } catch (error) {
-    if (!started) throw error;
-    if (!res.destroyed) {
-      const d = describeError(error);
-      res.write(`data: ${JSON.stringify(errorBody(d.status, d.code, scrubSecrets(d.message, ctx.secrets), d.param))}\n\n`);
-      res.end();
+    if (error instanceof StalledClientError) {
+      // The loop is left (the upstream call is aborted); the socket goes with its unread buffer.
+      res.destroy();
+      return;
     }
+    if (!started) throw error;
+    if (!res.destroyed) res.end(`data: ${JSON.stringify(publicErrorBody(error, ctx.secrets))}\n\n`);
     return;
   }
   if (!started) {
     // An empty stream (no chunk at all) is still a well-formed one.
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': ctx.requestId });
-    write(model, { delta: { role: 'assistant', content: '' }, finish_reason: 'stop' });
+    await write(model, { delta: { role: 'assistant', content: '' }, finish_reason: 'stop' });
   }
-  if (parsed.includeUsage && usage) write(model, null, { usage: openAIUsage(usage) });
+  if (parsed.includeUsage && usage) await write(model, null, { usage: openAIUsage(usage) });
   res.end('data: [DONE]\n\n');
 }
 

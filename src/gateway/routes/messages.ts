@@ -4,6 +4,7 @@ import { readJsonObject } from '../body.js';
 import type { RequestContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { sendJsonText } from '../respond.js';
+import { StalledClientError, StreamWriter } from '../stream-writer.js';
 import { anthropicErrorBody, writeAnthropicError } from './anthropic-errors.js';
 import { toAnthropicMessage } from './messages-reply.js';
 import { fromMessagesRequest, type ParsedMessagesRequest } from './messages-request.js';
@@ -16,9 +17,10 @@ import { AnthropicStreamEncoder, sse } from './messages-stream.js';
  */
 async function streamMessages(ctx: RequestContext, parsed: ParsedMessagesRequest): Promise<void> {
   const { res } = ctx;
+  const out = new StreamWriter(res, ctx.clock, ctx.writeTimeoutMs);
   const encoder = new AnthropicStreamEncoder(`msg_${ctx.requestId}`);
   let started = false;
-  const begin = (model: string, provider?: string, fallbackFrom?: string) => {
+  const begin = (model: string, provider?: string, fallbackFrom?: string): Promise<void> | void => {
     started = true;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -27,20 +29,25 @@ async function streamMessages(ctx: RequestContext, parsed: ParsedMessagesRequest
       ...(provider ? { 'x-switchboard-provider': provider } : {}),
       ...(fallbackFrom ? { 'x-switchboard-fallback-from': fallbackFrom } : {}),
     });
-    res.write(encoder.start(model));
+    return out.write(encoder.start(model));
   };
   try {
     for await (const chunk of ctx.router.chatStream(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal }) as AsyncIterable<RoutedChunk>) {
-      if (!started) begin(chunk.model, chunk.provider, chunk.fallbackFrom);
-      const out = encoder.push(chunk);
-      if (out) res.write(out);
+      if (!started) await begin(chunk.model, chunk.provider, chunk.fallbackFrom);
+      const text = encoder.push(chunk);
+      if (text) await out.write(text);
     }
   } catch (error) {
+    if (error instanceof StalledClientError) {
+      // The loop is left (the upstream call is aborted); the socket goes with its unread buffer.
+      res.destroy();
+      return;
+    }
     if (!started) throw error;
     if (!res.destroyed) res.end(sse('error', { error: anthropicErrorBody(error, ctx.secrets).body.error as Record<string, unknown> }));
     return;
   }
-  if (!started) begin(parsed.request.model);
+  if (!started) await begin(parsed.request.model);
   res.end(encoder.end());
 }
 

@@ -53,6 +53,7 @@ export async function simConfigure(ctx: RequestContext): Promise<void> {
   try {
     sim.configure(body);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`sim.configure: ${(error as Error).message}`, 'body');
   }
   ctx.res.statusCode = 204;

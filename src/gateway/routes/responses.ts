@@ -1,10 +1,10 @@
-import { scrubSecrets } from '../../errors.js';
 import { invalid } from '../../options.js';
 import type { RoutedChunk } from '../../router/index.js';
 import { readJsonObject } from '../body.js';
 import type { RequestContext } from '../context.js';
-import { describeError, writeError } from '../errors.js';
+import { describeError, publicMessage, writeError } from '../errors.js';
 import { sendJsonText } from '../respond.js';
+import { StalledClientError, StreamWriter } from '../stream-writer.js';
 import { toResponse } from './responses-reply.js';
 import { fromResponsesRequest, type ParsedResponsesRequest } from './responses-request.js';
 import { ResponsesStreamEncoder } from './responses-stream.js';
@@ -16,9 +16,10 @@ import { ResponsesStreamEncoder } from './responses-stream.js';
  */
 async function streamResponse(ctx: RequestContext, parsed: ParsedResponsesRequest, id: string, createdAt: number): Promise<void> {
   const { res } = ctx;
+  const out = new StreamWriter(res, ctx.clock, ctx.writeTimeoutMs);
   const encoder = new ResponsesStreamEncoder(id, createdAt, parsed.echo);
   let started = false;
-  const begin = (model: string, provider?: string, fallbackFrom?: string) => {
+  const begin = (model: string, provider?: string, fallbackFrom?: string): Promise<void> | void => {
     started = true;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -27,23 +28,28 @@ async function streamResponse(ctx: RequestContext, parsed: ParsedResponsesReques
       ...(provider ? { 'x-switchboard-provider': provider } : {}),
       ...(fallbackFrom ? { 'x-switchboard-fallback-from': fallbackFrom } : {}),
     });
-    res.write(encoder.start(model, fallbackFrom));
+    return out.write(encoder.start(model, fallbackFrom));
   };
   try {
     for await (const chunk of ctx.router.chatStream(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal }) as AsyncIterable<RoutedChunk>) {
-      if (!started) begin(chunk.model, chunk.provider, chunk.fallbackFrom);
-      const out = encoder.push(chunk);
-      if (out) res.write(out);
+      if (!started) await begin(chunk.model, chunk.provider, chunk.fallbackFrom);
+      const text = encoder.push(chunk);
+      if (text) await out.write(text);
     }
   } catch (error) {
+    if (error instanceof StalledClientError) {
+      // The loop is left (the upstream call is aborted); the socket goes with its unread buffer.
+      res.destroy();
+      return;
+    }
     if (!started) throw error;
     if (!res.destroyed) {
       const d = describeError(error);
-      res.end(encoder.event('error', { code: d.code, message: scrubSecrets(d.message, ctx.secrets), param: d.param }));
+      res.end(encoder.event('error', { code: d.code, message: publicMessage(d.message, ctx.secrets), param: d.param }));
     }
     return;
   }
-  if (!started) begin(parsed.request.model);
+  if (!started) await begin(parsed.request.model);
   res.end(encoder.end());
 }
 
