@@ -171,6 +171,40 @@ describe('undici transport', () => {
     expect(calls).toBe(1);
   });
 
+  it('rejects with the signal reason when aborted while waiting for a connection, and never sends it', async () => {
+    await transport.close();
+    transport = createUndiciTransport({ connections: 1 });
+    const paths: string[] = [];
+    let release!: () => void;
+    let arrived!: () => void;
+    const arrival = new Promise<void>((r) => (arrived = r));
+    handler = (req, res) => {
+      paths.push(req.url ?? '');
+      if (req.url === '/first') {
+        release = () => res.end('first');
+        arrived();
+      } else res.end('later');
+    };
+    const first = post('/first');
+    await arrival;
+    const ac = new AbortController();
+    const queued = post('/queued', '{}', {}, ac.signal);
+    const reason = new Error('gave up in the queue');
+    ac.abort(reason);
+    expect(await rejection(queued)).toBe(reason);
+    release();
+    expect((await first).body).toBe('first');
+    expect((await post('/after')).body).toBe('later');
+    expect(paths).toEqual(['/first', '/after']);
+  });
+
+  it('drops a leading UTF-8 byte-order mark from the body text', async () => {
+    handler = (_req, res) => res.end(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"a":"é"}')]));
+    const res = await post('/');
+    expect(res.body).toBe('{"a":"é"}');
+    expect(JSON.parse(res.body)).toEqual({ a: 'é' });
+  });
+
   it('rejects SB_BODY_TOO_LARGE when content-length is over the cap', async () => {
     await transport.close();
     transport = createUndiciTransport({ maxBodyBytes: 1024 });
