@@ -6,8 +6,14 @@ import { DeclaredTooLarge, WholeBodyHandler } from './whole-body-handler.js';
 export interface UndiciTransportOptions {
   /** Largest body read, in bytes (default 16 MiB). A larger one rejects `SB_BODY_TOO_LARGE`. */
   maxBodyBytes?: number;
-  /** Keep-alive connections per origin (default 128). */
-  connections?: number;
+  /**
+   * Keep-alive connections per origin (default 128), or a function giving the number now: a
+   * pool is then sized when first used and replaced by a larger one when the number grows (the old
+   * one closes once its requests finish). Keep it to what can be in flight: undici opens every
+   * connection it is allowed under a steady closed loop (a 64-at-a-time load on a pool of 128 ends
+   * up on 128 sockets), and spreading the same requests over more sockets costs CPU per request.
+   */
+  connections?: number | (() => number);
   /**
    * undici's own timeouts, ms (default 10 minutes each). They are a backstop only: the
    * supervisor's clock-driven per-attempt timeout (`timeoutMs`, aborting the signal) is the real one.
@@ -106,22 +112,29 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
  */
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   const maxBodyBytes = options.maxBodyBytes ?? 16 * MIB;
+  const connections = options.connections ?? 128;
+  const sizeNow = typeof connections === 'function' ? () => Math.max(1, Math.floor(connections())) : () => connections;
   const poolOptions: Pool.Options = {
-    connections: options.connections ?? 128,
     headersTimeout: options.headersTimeoutMs ?? TEN_MINUTES,
     bodyTimeout: options.bodyTimeoutMs ?? TEN_MINUTES,
     // Counted by undici's parser as bytes arrive: the socket is destroyed at the first byte over.
     maxResponseSize: maxBodyBytes,
   };
-  const pools = new Map<string, Pool>();
+  const pools = new Map<string, { pool: Pool; size: number }>();
+  const retired = new Set<Pool>();
   let closed = false;
 
   const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, poolOptions);
-      pools.set(origin, pool);
+    const have = pools.get(origin);
+    const size = sizeNow();
+    if (have !== undefined && have.size >= size) return have.pool;
+    if (have !== undefined) {
+      // Grown: new requests go to a larger pool; the old one finishes what it has, then closes.
+      retired.add(have.pool);
+      void have.pool.close().catch(() => undefined).finally(() => retired.delete(have.pool));
     }
+    const pool = new Pool(origin, { ...poolOptions, connections: size });
+    pools.set(origin, { pool, size });
     return pool;
   };
 
@@ -178,9 +191,9 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   transport.stream = stream;
   transport.close = async () => {
     closed = true;
-    const all = [...pools.values()];
+    const all = [...[...pools.values()].map((p) => p.pool.close()), ...[...retired].map((p) => p.close().catch(() => undefined))];
     pools.clear();
-    await Promise.all(all.map((p) => p.close()));
+    await Promise.all(all);
   };
   return transport;
 }

@@ -198,6 +198,26 @@ describe('undici transport', () => {
     expect(paths).toEqual(['/first', '/after']);
   });
 
+  it('opens no more connections than a connections function gives, and grows the pool when it grows', async () => {
+    await transport.close();
+    let allowed = 1;
+    transport = createUndiciTransport({ connections: () => allowed });
+    let opened = 0;
+    server.on('connection', () => opened++);
+    await Promise.all([post('/a'), post('/b'), post('/c')]);
+    expect(opened).toBe(1);
+    // Three held at once answer only when all three are in: a pool of one could never get there.
+    allowed = 3;
+    const held: Array<() => void> = [];
+    handler = (_req, res) => {
+      held.push(() => res.end('held'));
+      if (held.length === 3) for (const answer of held) answer();
+    };
+    const bodies = await Promise.all([post('/x'), post('/y'), post('/z')]);
+    expect(bodies.map((r) => r.body)).toEqual(['held', 'held', 'held']);
+    expect(opened).toBe(4);
+  });
+
   it('drops a leading UTF-8 byte-order mark from the body text', async () => {
     handler = (_req, res) => res.end(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"a":"é"}')]));
     const res = await post('/');
