@@ -40,6 +40,15 @@ const PRIORITY_LEVEL: Record<string, 0 | 1 | 2> = { high: 0, normal: 1, low: 2, 
 /** The most keep-alive connections a board's own transport opens to its upstream. */
 const MAX_CONNECTIONS = 128;
 
+/**
+ * How many connections to its upstream a board can use now: its `queue.maxConcurrent` (the most it
+ * has in flight), at most 128. For the transport's pool size (the board's own, or a router's).
+ */
+export function connectionsWanted(board: Board): number {
+  const cfg = (board as unknown as { dispatcher?: Dispatcher }).dispatcher?.cfg;
+  return Math.min(MAX_CONNECTIONS, cfg?.queue.maxConcurrent ?? MAX_CONNECTIONS);
+}
+
 export class Board {
   /** The root XState actor, for subscribe and inspection; public commands sent to it act as `board.send`. */
   readonly actor: SupervisorActor;
@@ -78,7 +87,7 @@ export class Board {
     this.ownsTransport = !options.transport;
     // Its own transport gets no more connections than the board can have in flight (as set now;
     // a larger `queue.maxConcurrent` later grows the pool), at most 128 as before.
-    this.transport = options.transport ?? createUndiciTransport({ connections: () => Math.min(MAX_CONNECTIONS, this.dispatcher?.cfg?.queue.maxConcurrent ?? MAX_CONNECTIONS) });
+    this.transport = options.transport ?? createUndiciTransport({ connections: () => connectionsWanted(this) });
     this.metricsOptions = {
       enabled: cfg.metrics.enabled, registry: options.metrics?.registry as never, provider: cfg.provider, recentSize: cfg.metrics.recentSize,
       live: () => liveView(this.actor, this.dispatcher), now: () => clock.now(),
