@@ -75,7 +75,7 @@ const BENCHES = [
     id: 'overhead', script: 'overhead.mjs', nodeFlags: [], npm: 'bench:overhead',
     title: 'Overhead against a fast upstream: the supervisor beside raw undici and its peers, the gateway beside the minimal Node gateway',
     config: [
-      'Upstream: `bench/support/fast-upstream.mjs` in its own process, a bare node:http server answering canned bodies (0 ms latency, loopback), so that the upstream costs far less than the client.',
+      'Upstream: `bench/support/fast-upstream.mjs` in its own process, a raw node:net server with a minimal HTTP/1.1 keep-alive parser answering canned bytes prepared once (0 ms latency, loopback), so that the upstream costs far less than the client.',
       'A closed loop of 64, 10,000 requests per configuration and run, 5 runs (smoke: 3,000, 3 runs, raw undici, the supervisor and the gateways only; BENCH_RUNS, BENCH_REQUESTS, BENCH_CONFIGS override); 2,000 warm-up requests before each measurement and a warm-up round of every configuration before the first run.',
       'Raw undici: `new Pool(origin, { connections: 64 })`, POST, body read as text, JSON.parse. opossum (timeout 60 s, 50%, reset 30 s) and p-queue concurrency 64 + cockatiel (retry ×3 exponential around a consecutive-5 breaker) wrap that call.',
       'Supervisor: provider openai, one key with maxConcurrent 64, queue.size 1,000, queue.maxConcurrent 64, metrics on (default); `board.chat`.',

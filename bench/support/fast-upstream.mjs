@@ -1,13 +1,16 @@
-// The fast upstream for the overhead benchmarks: a bare node:http server that answers every
-// provider route with a canned body, so that the upstream costs far less than the client it
-// serves. No parsing beyond routing, except that an embeddings answer must hold one vector per
-// input: the embeddings routes parse the body to count them (bodies cached per count).
+// The fast upstream for the overhead benchmarks: a raw node:net server with a minimal HTTP/1.1
+// keep-alive parser, so that the upstream costs a fraction of the client it serves (node:http's
+// parser, IncomingMessage/ServerResponse objects and header handling cost as much per request as
+// the raw undici client did). Per request it finds the end of the headers, reads content-length
+// (or waits for the last chunk of a chunked body), routes on the request line and writes canned
+// bytes prepared once (status line, headers and body in one Buffer). Only an embeddings answer
+// depends on the body (one vector per input): those routes parse it to count (answers cached per count).
 // Run: node bench/support/fast-upstream.mjs [port]   — prints one JSON line { url, urls } when ready.
 // Routes (the same prefixes as the simulator, so `urls.<provider>` is each adapter's baseUrl):
 //   POST /openai/v1/chat/completions, /openai/v1/embeddings, /groq/openai/v1/chat/completions,
 //   /anthropic/v1/messages, /gemini/v1beta/models/<m>:generateContent, …:batchEmbedContents.
 // IPC (when forked with a channel): { type: 'stats' } → { requests, byRoute, cpuUs }; { type: 'reset' }.
-import { createServer } from 'node:http';
+import { createServer } from 'node:net';
 
 const DIM = 8;
 const vector = Array.from({ length: DIM }, (_, i) => (i + 1) / 10);
@@ -27,18 +30,28 @@ const gemini = JSON.stringify({
   usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 },
   modelVersion: 'gemini-2.0-flash',
 });
+
+/** A whole HTTP/1.1 answer as bytes, prepared once. */
+const answer = (status, body) => Buffer.from(
+  `HTTP/1.1 ${status} ${status === 200 ? 'OK' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`
+  + `connection: keep-alive\r\nkeep-alive: timeout=60\r\n\r\n${body}`,
+);
+const CHAT = answer(200, chat);
+const GROQ_CHAT = answer(200, groqChat);
+const ANTHROPIC = answer(200, anthropic);
+const GEMINI = answer(200, gemini);
 const cache = new Map();
 const cached = (key, make) => {
   let v = cache.get(key);
   if (v === undefined) cache.set(key, (v = make()));
   return v;
 };
-const openaiEmbeddings = (n) => cached(`o${n}`, () => JSON.stringify({
+const openaiEmbeddings = (n) => cached(`o${n}`, () => answer(200, JSON.stringify({
   object: 'list', model: 'text-embedding-3-small',
   data: Array.from({ length: n }, (_, index) => ({ object: 'embedding', index, embedding: vector })),
   usage: { prompt_tokens: n, total_tokens: n },
-}));
-const geminiEmbeddings = (n) => cached(`g${n}`, () => JSON.stringify({ embeddings: Array.from({ length: n }, () => ({ values: vector })) }));
+})));
+const geminiEmbeddings = (n) => cached(`g${n}`, () => answer(200, JSON.stringify({ embeddings: Array.from({ length: n }, () => ({ values: vector })) })));
 const inputCount = (text, field) => {
   try {
     const v = JSON.parse(text)[field];
@@ -54,43 +67,88 @@ const count = (route) => {
   requests++;
   byRoute[route] = (byRoute[route] ?? 0) + 1;
 };
-const headers = (body) => ({ 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-const send = (res, status, body) => {
-  res.writeHead(status, headers(body));
-  res.end(body);
-};
 
-/** The canned answer of a route that needs no body; null for the embeddings routes and unknown paths. */
-function fixed(url) {
-  if (url.endsWith('/chat/completions')) return url.startsWith('/groq/') ? ['groq.chat', groqChat] : ['openai.chat', chat];
-  if (url.endsWith('/v1/messages')) return ['anthropic.messages', anthropic];
-  if (url.includes(':generateContent')) return ['gemini.generateContent', gemini];
-  return null;
+/** Decodes a whole chunked body (for the embeddings routes only). */
+function unchunk(buf) {
+  const parts = [];
+  let at = 0;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', at);
+    const size = parseInt(buf.toString('latin1', at, eol), 16);
+    if (!(size > 0)) break;
+    parts.push(buf.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
-const server = createServer((req, res) => {
-  const url = req.url ?? '/';
-  const hit = req.method === 'POST' ? fixed(url) : null;
-  if (hit) {
-    count(hit[0]);
-    // The body is not needed: drain it, answer once it is in (as a real server would).
-    req.resume();
-    req.once('end', () => send(res, 200, hit[1]));
-    return;
+/** The answer to one request: routed on the request line; the body is read only by the embeddings routes. */
+function route(method, url, body) {
+  if (method === 'POST') {
+    if (url.endsWith('/chat/completions')) {
+      if (url.startsWith('/groq/')) return count('groq.chat'), GROQ_CHAT;
+      return count('openai.chat'), CHAT;
+    }
+    if (url.endsWith('/v1/messages')) return count('anthropic.messages'), ANTHROPIC;
+    if (url.includes(':generateContent')) return count('gemini.generateContent'), GEMINI;
+    if (url.endsWith('/embeddings')) return count('openai.embeddings'), openaiEmbeddings(inputCount(body(), 'input'));
+    if (url.includes(':batchEmbedContents')) return count('gemini.embeddings'), geminiEmbeddings(inputCount(body(), 'requests'));
   }
-  const embeds = req.method === 'POST' && (url.endsWith('/embeddings') ? 'openai' : url.includes(':batchEmbedContents') ? 'gemini' : null);
-  if (embeds) {
-    count(`${embeds}.embeddings`);
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => (text += d));
-    req.once('end', () => send(res, 200, embeds === 'openai' ? openaiEmbeddings(inputCount(text, 'input')) : geminiEmbeddings(inputCount(text, 'requests'))));
-    return;
-  }
-  req.resume();
-  send(res, 404, JSON.stringify({ error: { message: `fast upstream: no route ${req.method} ${url}`, type: 'not_found' } }));
+  return answer(404, JSON.stringify({ error: { message: `fast upstream: no route ${method} ${url}`, type: 'not_found' } }));
+}
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+function onConnection(socket) {
+  socket.setNoDelay(true);
+  let pending = null;
+  socket.on('data', (chunk) => {
+    let buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    pending = null;
+    let out = null;
+    for (;;) {
+      const end = buf.indexOf(CRLF2);
+      if (end === -1) break;
+      const head = buf.toString('latin1', 0, end);
+      const sp1 = head.indexOf(' ');
+      const sp2 = head.indexOf(' ', sp1 + 1);
+      const method = head.slice(0, sp1);
+      const url = head.slice(sp1 + 1, sp2);
+      const lower = head.toLowerCase();
+      const bodyAt = end + 4;
+      let bodyEnd;
+      const cl = lower.indexOf('\r\ncontent-length:');
+      if (cl !== -1) {
+        // parseInt skips the blank after the colon and stops at the line's end.
+        bodyEnd = bodyAt + parseInt(head.slice(cl + 17, cl + 40), 10);
+        if (buf.length < bodyEnd) break;
+      } else if (lower.includes('\r\ntransfer-encoding: chunked')) {
+        const last = buf.indexOf(LAST_CHUNK, bodyAt);
+        if (last === -1) break;
+        bodyEnd = last + LAST_CHUNK.length;
+      } else {
+        bodyEnd = bodyAt;
+      }
+      const raw = buf.subarray(bodyAt, bodyEnd);
+      const chunked = cl === -1 && bodyEnd > bodyAt;
+      const reply = route(method, url, () => (chunked ? unchunk(raw) : raw.toString('utf8')));
+      out = out === null ? reply : Buffer.concat([out, reply]);
+      buf = buf.subarray(bodyEnd);
+      if (buf.length === 0) break;
+    }
+    if (buf.length > 0) pending = buf;
+    if (out !== null) socket.write(out);
+  });
+  socket.on('error', () => socket.destroy());
+}
+
+const sockets = new Set();
+const server = createServer((socket) => {
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+  onConnection(socket);
 });
-server.keepAliveTimeout = 60_000;
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
   const { port } = server.address();
   const url = `http://127.0.0.1:${port}`;
@@ -107,4 +165,7 @@ process.on('message', (m) => {
     process.send({ type: 'reset', id: m.id });
   }
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  for (const s of sockets) s.destroy();
+});

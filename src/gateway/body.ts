@@ -105,8 +105,11 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<stri
       if (timer !== undefined) clearTimeout(timer);
       resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
     });
-    // Fires after 'end' too (once the answer is written): `done` makes it a no-op then.
-    req.on('close', () => fail(new AbortedError(new Error('the client closed the connection mid-body'))));
+    // Fires after 'end' too, on every request (once the answer is written): then it does nothing,
+    // and builds no error (two Errors with their stacks per request were 3% of the gateway's time).
+    req.on('close', () => {
+      if (!done) fail(new AbortedError(new Error('the client closed the connection mid-body')));
+    });
     // A slow-loris body: the headers came quickly, the bytes trickle. Bounded from the first byte we wait for.
     if (limits.timeoutMs !== null) {
       const ms = limits.timeoutMs;

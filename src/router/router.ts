@@ -3,6 +3,7 @@ import { TimeoutError, UnknownModelError, type SwitchboardError } from '../error
 import type { SupervisorOptions } from '../options.js';
 import { validateOptions } from '../options.js';
 import { createSupervisor, type Board, type BoardCommand } from '../supervisor/index.js';
+import { connectionsWanted } from '../supervisor/board.js';
 import { createUndiciTransport } from '../transport/undici.js';
 import type { Transport } from '../transport/types.js';
 import { PROVIDERS, type BoardState, type ChatChunk, type ChatReply, type ChatRequest, type RichChatReply, type RichChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
@@ -89,7 +90,15 @@ export class Router {
     }
     this.groups = validateGroups(options);
     this.ownsTransport = !options.transport;
-    this.transport = options.transport ?? createUndiciTransport();
+    // As many connections as the boards can have in flight together (a sum: two may share an
+    // origin), at most 128; the pool grows if a board's queue.maxConcurrent does.
+    this.transport = options.transport ?? createUndiciTransport({
+      connections: () => {
+        let n = 0;
+        for (const board of this.boards.values()) n += connectionsWanted(board);
+        return Math.min(128, Math.max(1, n));
+      },
+    });
     this.clock = options.clock;
     for (const [name, opts] of Object.entries(options.providers) as Array<[Provider, SupervisorOptions]>) {
       this.boards.set(

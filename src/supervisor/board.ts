@@ -37,6 +37,18 @@ const PRIORITY_LEVEL: Record<string, 0 | 1 | 2> = { high: 0, normal: 1, low: 2, 
  * A supervisor for one provider endpoint (the facade): the actor system, in charge of the live
  * configuration, and the plain dispatcher beside it. Create with `createSupervisor`.
  */
+/** The most keep-alive connections a board's own transport opens to its upstream. */
+const MAX_CONNECTIONS = 128;
+
+/**
+ * How many connections to its upstream a board can use now: its `queue.maxConcurrent` (the most it
+ * has in flight), at most 128. For the transport's pool size (the board's own, or a router's).
+ */
+export function connectionsWanted(board: Board): number {
+  const cfg = (board as unknown as { dispatcher?: Dispatcher }).dispatcher?.cfg;
+  return Math.min(MAX_CONNECTIONS, cfg?.queue.maxConcurrent ?? MAX_CONNECTIONS);
+}
+
 export class Board {
   /** The root XState actor, for subscribe and inspection; public commands sent to it act as `board.send`. */
   readonly actor: SupervisorActor;
@@ -73,7 +85,9 @@ export class Board {
     const keys: KeyConfig[] = options.keys ?? loadKeys(cfg.provider, env).map((k) => ({ name: k.name, secret: k.secret }));
     for (const k of keys) this.#secrets.set(k.name, k.secret);
     this.ownsTransport = !options.transport;
-    this.transport = options.transport ?? createUndiciTransport();
+    // Its own transport gets no more connections than the board can have in flight (as set now;
+    // a larger `queue.maxConcurrent` later grows the pool), at most 128 as before.
+    this.transport = options.transport ?? createUndiciTransport({ connections: () => connectionsWanted(this) });
     this.metricsOptions = {
       enabled: cfg.metrics.enabled, registry: options.metrics?.registry as never, provider: cfg.provider, recentSize: cfg.metrics.recentSize,
       live: () => liveView(this.actor, this.dispatcher), now: () => clock.now(),

@@ -1,12 +1,19 @@
 import { Pool } from 'undici';
 import { TransportError } from '../errors.js';
 import type { HttpRequest, HttpResponse, StreamResponse, Transport } from './types.js';
+import { DeclaredTooLarge, WholeBodyHandler } from './whole-body-handler.js';
 
 export interface UndiciTransportOptions {
   /** Largest body read, in bytes (default 16 MiB). A larger one rejects `SB_BODY_TOO_LARGE`. */
   maxBodyBytes?: number;
-  /** Keep-alive connections per origin (default 128). */
-  connections?: number;
+  /**
+   * Keep-alive connections per origin (default 128), or a function giving the number now: a
+   * pool is then sized when first used and replaced by a larger one when the number grows (the old
+   * one closes once its requests finish). Keep it to what can be in flight: undici opens every
+   * connection it is allowed under a steady closed loop (a 64-at-a-time load on a pool of 128 ends
+   * up on 128 sockets), and spreading the same requests over more sockets costs CPU per request.
+   */
+  connections?: number | (() => number);
   /**
    * undici's own timeouts, ms (default 10 minutes each). They are a backstop only: the
    * supervisor's clock-driven per-attempt timeout (`timeoutMs`, aborting the signal) is the real one.
@@ -89,7 +96,8 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
 
 /**
  * Creates the undici transport: one keep-alive `Pool` per origin (`scheme://host:port`), created on
- * first use and kept in a Map. Each body is read once as UTF-8 text with a size cap. Rejects with a
+ * first use and kept in a Map. Each body is read once as UTF-8 text with a size cap, through a
+ * plain dispatch handler (`WholeBodyHandler`: no stream object per answer). Rejects with a
  * `TransportError` carrying a code when no HTTP answer came (`ECONNREFUSED`, `ECONNRESET`,
  * `UND_ERR_SOCKET` for a socket closed mid-body, `UND_ERR_HEADERS_TIMEOUT`, `UND_ERR_BODY_TIMEOUT`,
  * `UND_ERR_CLOSED` after `close()`), with a `BodyTooLargeError` (`SB_BODY_TOO_LARGE`) for a body
@@ -104,51 +112,51 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
  */
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   const maxBodyBytes = options.maxBodyBytes ?? 16 * MIB;
+  const connections = options.connections ?? 128;
+  const sizeNow = typeof connections === 'function' ? () => Math.max(1, Math.floor(connections())) : () => connections;
   const poolOptions: Pool.Options = {
-    connections: options.connections ?? 128,
     headersTimeout: options.headersTimeoutMs ?? TEN_MINUTES,
     bodyTimeout: options.bodyTimeoutMs ?? TEN_MINUTES,
     // Counted by undici's parser as bytes arrive: the socket is destroyed at the first byte over.
     maxResponseSize: maxBodyBytes,
   };
-  const pools = new Map<string, Pool>();
+  const pools = new Map<string, { pool: Pool; size: number }>();
+  const retired = new Set<Pool>();
   let closed = false;
 
   const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, poolOptions);
-      pools.set(origin, pool);
+    const have = pools.get(origin);
+    const size = sizeNow();
+    if (have !== undefined && have.size >= size) return have.pool;
+    if (have !== undefined) {
+      // Grown: new requests go to a larger pool; the old one finishes what it has, then closes.
+      retired.add(have.pool);
+      void have.pool.close().catch(() => undefined).finally(() => retired.delete(have.pool));
     }
+    const pool = new Pool(origin, { ...poolOptions, connections: size });
+    pools.set(origin, { pool, size });
     return pool;
   };
 
-  const send = async (req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> => {
-    if (signal.aborted) throw signal.reason;
-    if (closed) throw new TransportError('UND_ERR_CLOSED', 'transport is closed');
+  // Not `async`: the promise below is the one returned (no extra one wrapped around it).
+  const send = (req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> => {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (closed) return Promise.reject(new TransportError('UND_ERR_CLOSED', 'transport is closed'));
     const { origin, path } = splitUrl(req.url);
-    let status = 0;
-    try {
-      const res = await poolFor(origin).request({ method: req.method, path, headers: req.headers, body: req.body, signal });
-      status = res.statusCode;
-      const length = res.headers['content-length'];
-      if (typeof length === 'string' && Number(length) > maxBodyBytes) {
-        // Known too large before reading: drop the connection instead of draining the body.
-        res.body.destroy();
-        throw new BodyTooLargeError(status, maxBodyBytes, `content-length ${length}`);
-      }
-      const body = await res.body.text();
-      return { status, headers: flattenHeaders(res.headers), body };
-    } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      if (err instanceof TransportError) throw err;
-      const code = errorCode(err);
-      if (code === UND_ERR_RES_EXCEEDED_MAX_SIZE) throw new BodyTooLargeError(status, maxBodyBytes, 'read past the limit');
-      // The query is left out of the message: it is not ours to show.
-      const q = path.indexOf('?');
-      const where = `${req.method} ${origin}${q === -1 ? path : path.slice(0, q)}`;
-      throw new TransportError(code, `${where} failed${status ? ` after status ${status}` : ''}: ${describe(err)}`);
-    }
+    const pool = poolFor(origin);
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const fail = (err: unknown, status: number): void => {
+        if (signal.aborted) return reject(signal.reason);
+        if (err instanceof DeclaredTooLarge) return reject(new BodyTooLargeError(err.status, maxBodyBytes, err.message));
+        const code = errorCode(err);
+        if (code === UND_ERR_RES_EXCEEDED_MAX_SIZE) return reject(new BodyTooLargeError(status, maxBodyBytes, 'read past the limit'));
+        // The query is left out of the message: it is not ours to show.
+        const q = path.indexOf('?');
+        const where = `${req.method} ${origin}${q === -1 ? path : path.slice(0, q)}`;
+        reject(new TransportError(code, `${where} failed${status ? ` after status ${status}` : ''}: ${describe(err)}`));
+      };
+      pool.dispatch({ method: req.method, path, headers: req.headers, body: req.body }, new WholeBodyHandler(signal, maxBodyBytes, resolve, fail));
+    });
   };
 
   /** The same request, the body handed over as it arrives (for Server-Sent Events). */
@@ -183,9 +191,9 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   transport.stream = stream;
   transport.close = async () => {
     closed = true;
-    const all = [...pools.values()];
+    const all = [...[...pools.values()].map((p) => p.pool.close()), ...[...retired].map((p) => p.close().catch(() => undefined))];
     pools.clear();
-    await Promise.all(all.map((p) => p.close()));
+    await Promise.all(all);
   };
   return transport;
 }

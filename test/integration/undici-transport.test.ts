@@ -171,6 +171,60 @@ describe('undici transport', () => {
     expect(calls).toBe(1);
   });
 
+  it('rejects with the signal reason when aborted while waiting for a connection, and never sends it', async () => {
+    await transport.close();
+    transport = createUndiciTransport({ connections: 1 });
+    const paths: string[] = [];
+    let release!: () => void;
+    let arrived!: () => void;
+    const arrival = new Promise<void>((r) => (arrived = r));
+    handler = (req, res) => {
+      paths.push(req.url ?? '');
+      if (req.url === '/first') {
+        release = () => res.end('first');
+        arrived();
+      } else res.end('later');
+    };
+    const first = post('/first');
+    await arrival;
+    const ac = new AbortController();
+    const queued = post('/queued', '{}', {}, ac.signal);
+    const reason = new Error('gave up in the queue');
+    ac.abort(reason);
+    expect(await rejection(queued)).toBe(reason);
+    release();
+    expect((await first).body).toBe('first');
+    expect((await post('/after')).body).toBe('later');
+    expect(paths).toEqual(['/first', '/after']);
+  });
+
+  it('opens no more connections than a connections function gives, and grows the pool when it grows', async () => {
+    await transport.close();
+    let allowed = 1;
+    transport = createUndiciTransport({ connections: () => allowed });
+    let opened = 0;
+    server.on('connection', () => opened++);
+    await Promise.all([post('/a'), post('/b'), post('/c')]);
+    expect(opened).toBe(1);
+    // Three held at once answer only when all three are in: a pool of one could never get there.
+    allowed = 3;
+    const held: Array<() => void> = [];
+    handler = (_req, res) => {
+      held.push(() => res.end('held'));
+      if (held.length === 3) for (const answer of held) answer();
+    };
+    const bodies = await Promise.all([post('/x'), post('/y'), post('/z')]);
+    expect(bodies.map((r) => r.body)).toEqual(['held', 'held', 'held']);
+    expect(opened).toBe(4);
+  });
+
+  it('drops a leading UTF-8 byte-order mark from the body text', async () => {
+    handler = (_req, res) => res.end(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"a":"é"}')]));
+    const res = await post('/');
+    expect(res.body).toBe('{"a":"é"}');
+    expect(JSON.parse(res.body)).toEqual({ a: 'é' });
+  });
+
   it('rejects SB_BODY_TOO_LARGE when content-length is over the cap', async () => {
     await transport.close();
     transport = createUndiciTransport({ maxBodyBytes: 1024 });

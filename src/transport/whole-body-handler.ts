@@ -1,0 +1,118 @@
+import type { Dispatcher } from 'undici';
+
+/** What one whole-body request hands back: the status, the headers flattened, the raw body bytes. */
+export interface WholeAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Raised inside the handler when the declared content-length is over the cap. */
+export class DeclaredTooLarge extends Error {
+  constructor(
+    readonly status: number,
+    readonly length: string,
+  ) {
+    super(`content-length ${length}`);
+  }
+}
+
+const BOM_0 = 0xef;
+const BOM_1 = 0xbb;
+const BOM_2 = 0xbf;
+
+/**
+ * Lower-case names; a repeated header's values joined with ", " (as the transport always did);
+ * `__proto__` kept as an own property, never as the prototype.
+ */
+function headersOf(raw: Buffer[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (Object.hasOwn(out, name)) out[name] = `${out[name]}, ${value}`;
+    else if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true });
+    else out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * An undici dispatch handler that reads one answer whole, for the transport's plain (not streamed)
+ * requests. `pool.request` wraps every answer in a Readable stream, an AsyncResource scope and a
+ * headers object parsed then flattened; this keeps the chunks in an array and decodes them once
+ * at the end (UTF-8, a leading byte-order mark dropped, as undici's `body.text()` does). The
+ * signal aborts the request at any point (before the connection is taken too): the promise then
+ * rejects with the signal's reason and undici destroys the socket.
+ */
+export class WholeBodyHandler implements Dispatcher.DispatchHandler {
+  private abortFn: ((reason?: Error) => void) | null = null;
+  private status = 0;
+  private headers: Record<string, string> | null = null;
+  private chunks: Buffer[] = [];
+  private done = false;
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly maxBodyBytes: number,
+    private readonly resolve: (answer: WholeAnswer) => void,
+    private readonly reject: (error: unknown, status: number) => void,
+  ) {
+    this.onAbort = () => {
+      if (this.abortFn !== null) this.abortFn(signal.reason as Error);
+      else this.fail(signal.reason);
+    };
+    signal.addEventListener('abort', this.onAbort);
+  }
+
+  /** `abort` takes any reason at run time; undici hands it to `onError` as it is. */
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.done || this.signal.aborted) {
+      abort(this.signal.reason as Error);
+      return;
+    }
+    this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true; // 1xx: the real answer follows
+    this.status = statusCode;
+    const headers = headersOf(rawHeaders);
+    this.headers = headers;
+    const length = headers['content-length'];
+    if (length !== undefined && Number(length) > this.maxBodyBytes) {
+      // Known too large before reading: drop the connection instead of draining the body.
+      this.abortFn?.(new DeclaredTooLarge(statusCode, length));
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    const chunks = this.chunks;
+    let bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    if (bytes.length >= 3 && bytes[0] === BOM_0 && bytes[1] === BOM_1 && bytes[2] === BOM_2) bytes = bytes.subarray(3);
+    this.resolve({ status: this.status, headers: this.headers ?? {}, body: bytes.toString('utf8') });
+  }
+
+  onError(error: Error): void {
+    this.fail(error);
+  }
+
+  private fail(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.chunks = [];
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.reject(error, this.status);
+  }
+}
