@@ -36,7 +36,7 @@ function checkCount(value: unknown, field: string, min: number): number {
 }
 
 /**
- * Creates a board's metrics recorder (DESIGN §6): counters per request, per attempt, per model,
+ * Creates a board's metrics recorder (docs/ARCHITECTURE.md §6): counters per request, per attempt, per model,
  * per key and per error code, HDR-histogram percentiles of latency and per-priority queue wait,
  * a ring buffer of recent requests, and Prometheus metrics read at scrape time.
  *

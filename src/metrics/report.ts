@@ -16,7 +16,7 @@ function put<T>(target: Record<string, T>, name: string, value: T): void {
 const SHARED_OFF: Report['shared'] = Object.freeze({ mode: 'off', instances: 1, scriptMsP50: 0, scriptMsP99: 0 });
 
 /**
- * DESIGN §6's report from the counted figures and the board's live view (breaker, key states).
+ * docs/ARCHITECTURE.md §6's report from the counted figures and the board's live view (breaker, key states).
  * Keys come from the live view (a key never used yet shows zeros) plus any key counted since the
  * last reset that the board no longer has (removed): it shows state `disabled`, `inFlight` 0.
  * `details.recent` lists the ring buffer oldest first, newest last.

@@ -33,7 +33,7 @@ export interface StreamResponse {
 }
 
 /**
- * A transport that can also stream (DESIGN §11). `stream` resolves once the headers are in; the
+ * A transport that can also stream (docs/ARCHITECTURE.md §11). `stream` resolves once the headers are in; the
  * body iterates as it arrives and throws (a `TransportError`, or the signal's reason) if the
  * connection fails mid-body.
  */
