@@ -165,8 +165,13 @@ return {untilMs, now}
  * bound seen is kept. A header only ever lowers the level (min of ours and `remaining`): ours
  * already counts requests granted but not yet arrived. Before any rate is known the bucket assumes
  * the slowest common window, a minute (providers' documented windows: OpenAI, Groq, Anthropic).
+ * KEYS[2] = the key's leases: when the request bucket is first made, the requests granted before it
+ * existed and still in flight (but the one answering) may not have reached the provider yet: they
+ * are taken from `remaining` too.
  */
 export const LOWER = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local unseen = math.max(0, redis.call('ZCARD', KEYS[2]) - 1)
 local function lower(p, C, R, T)
   if R < 0 then return end
   local s = redis.call('HMGET', KEYS[1], p .. 'C', p .. 'R', p .. 'L', p .. 'T')
@@ -176,6 +181,7 @@ local function lower(p, C, R, T)
   if T > 0 and cap - R - 1 > 0 then rate = math.max(rate, (cap - R - 1) / T) end
   if rate <= 0 then rate = cap / 60000 end
   local l = R
+  if not oldL and p == 'hr' then l = R - unseen end
   if oldL then
     local cur = oldL + (now - (tonumber(s[4]) or now)) * oldRate
     if cur > cap then cur = cap end

@@ -196,7 +196,7 @@ export class SharedBudget {
     if (!e) return;
     const n = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? -1 : Math.max(0, Math.floor(v)));
     if (n(h.remainingRequests) < 0 && n(h.remainingTokens) < 0) return;
-    await this.quiet(KEY_SCRIPTS.lower, [e.names.state], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
+    await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
   }
 
   report(): SharedReport {

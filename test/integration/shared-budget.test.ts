@@ -137,6 +137,19 @@ describe('shared budgets across instances (real redis-server)', () => {
     expect((g as { waitMs: number }).waitMs).toBeLessThanOrEqual(1_100);
   });
 
+  it("takes the requests still in flight from the provider's first remaining count (they may not have arrived yet)", async () => {
+    const i = fresh();
+    const keys = [{ name: 'k', secret: SECRET }];
+    const [a, b] = [await i.make(keys), await i.make(keys)];
+    // Three requests out before any header is known; the first answer says 8 of 10 left.
+    for (const x of [a, b, a]) expect((await x.acquire('k', 1)).ok).toBe(true);
+    await a.lowerFromHeaders('k', { limitRequests: 10, remainingRequests: 8, resetRequestsMs: 60_000 });
+    let granted = 0;
+    for (let n = 0; n < 10; n++) if ((await (n % 2 ? a : b).acquire('k', 1)).ok) granted++;
+    // 8 left as the provider counted, minus the 2 other requests it may not have seen.
+    expect(granted).toBe(6);
+  });
+
   it('counts the instances alive by heartbeat, and forgets one that stopped', async () => {
     const i = fresh();
     const keys = [{ name: 'k', secret: SECRET }];
