@@ -65,7 +65,7 @@ export class LocalShare {
     this.inFlight++;
     this.spentRequests++;
     this.spentTokens += estTokens;
-    return { ok: true, lease: { id: leaseId, estTokens, local: true } };
+    return { ok: true, lease: { id: leaseId, estTokens, local: true, seq: -1 } };
   }
 
   /** What was spent locally since the last call, and forgets it. */

@@ -142,14 +142,14 @@ export class SharedBudget {
   async acquire(keyName: string, estTokens: number): Promise<SharedGrant> {
     const e = this.keys.get(keyName);
     const id = `${this.instanceId}:${++this.seq}`;
-    if (!e) return { ok: true, lease: { id, estTokens, local: true } };
+    if (!e) return { ok: true, lease: { id, estTokens, local: true, seq: -1 } };
     if (this.link.mode === 'redis') {
       try {
         const { spec, names } = e;
         const l = spec.limits ?? {};
-        const reply = (await this.link.run(KEY_SCRIPTS.acquire, [names.state, names.leases], [id, estTokens, spec.maxConcurrent ?? 0, l.rpm ?? 0, l.tpm ?? 0, l.rpd ?? 0, this.leaseTtlMs()])) as [number, string | number, string];
-        const [code, second, reason] = reply;
-        if (code === 1) return { ok: true, lease: { id, estTokens, local: false } };
+        const reply = (await this.link.run(KEY_SCRIPTS.acquire, [names.state, names.leases], [id, estTokens, spec.maxConcurrent ?? 0, l.rpm ?? 0, l.tpm ?? 0, l.rpd ?? 0, this.leaseTtlMs()])) as [number, string | number, string, number, number?];
+        const [code, second, reason, , seq] = reply;
+        if (code === 1) return { ok: true, lease: { id, estTokens, local: false, seq: Number(seq ?? -1) } };
         if (code === -1) return { ok: false, reason: 'disabled', waitMs: 0 };
         return { ok: false, reason: reason as 'budget', waitMs: Number(second) };
       } catch (err) {
@@ -191,12 +191,13 @@ export class SharedBudget {
   }
 
   /** The provider's x-ratelimit headers: they only lower the shared budget (see LOWER in key-scripts.ts). */
-  async lowerFromHeaders(keyName: string, h: HeaderBudget): Promise<void> {
+  async lowerFromHeaders(keyName: string, h: HeaderBudget, answering: SharedLease | null = null): Promise<void> {
     const e = this.keys.get(keyName);
     if (!e) return;
     const n = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? -1 : Math.max(0, Math.floor(v)));
     if (n(h.remainingRequests) < 0 && n(h.remainingTokens) < 0) return;
-    await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
+    const seq = answering && !answering.local ? answering.seq : -1;
+    await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs), seq]);
   }
 
   report(): SharedReport {
