@@ -46,6 +46,8 @@ interface KeyEntry {
   spec: SharedKeySpec;
   names: KeyNames;
   local: LocalShare;
+  /** The provider's request budget as its headers told it (capacity, a lower bound of its refill per ms). */
+  provider: { cap: number; perMs: number } | null;
   /** The latest key event while degraded, replayed on restore. */
   pending: { state: 'disabled' | 'cooling' | 'exhausted'; untilLocal: number; reason: string } | null;
 }
@@ -127,7 +129,7 @@ export class SharedBudget {
     const id = keyId(this.input.provider, this.input.baseUrl, spec.secret);
     const local = new LocalShare(spec.limits ?? {}, spec.maxConcurrent ?? 0);
     local.reset(this.instances, this.clock.now(), false);
-    this.keys.set(spec.name, { spec, names: keyNames(this.input.shared.namespace ?? 'sb', this.input.provider, id), local, pending: null });
+    this.keys.set(spec.name, { spec, names: keyNames(this.input.shared.namespace ?? 'sb', this.input.provider, id), local, pending: null, provider: null });
     this.byId.set(id, spec.name);
   }
 
@@ -196,6 +198,15 @@ export class SharedBudget {
     if (!e) return;
     const n = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? -1 : Math.max(0, Math.floor(v)));
     if (n(h.remainingRequests) < 0 && n(h.remainingTokens) < 0) return;
+    // Kept here too, for the degraded mode's 1/N share (the same lower bound of the rate as LOWER).
+    const cap = n(h.limitRequests);
+    const remaining = n(h.remainingRequests);
+    const reset = n(h.resetRequestsMs);
+    if (cap > 0 && remaining >= 0) {
+      const bound = reset > 0 && cap - remaining - 1 > 0 ? (cap - remaining - 1) / reset : 0;
+      const perMs = Math.max(e.provider?.cap === cap ? e.provider.perMs : 0, bound) || cap / 60_000;
+      e.provider = { cap, perMs };
+    }
     const seq = answering && !answering.local ? answering.seq : -1;
     await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs), seq]);
   }
@@ -285,7 +296,7 @@ export class SharedBudget {
   private enterDegraded(reason: string): void {
     this.input.logger?.warn({ provider: this.input.provider, reason }, `shared: the Redis link is degraded (${reason}); spending at most 1/${this.instances} of each limit until it is back`);
     const now = this.clock.now();
-    for (const e of this.keys.values()) e.local.reset(this.instances, now, this.everUp);
+    for (const e of this.keys.values()) e.local.reset(this.instances, now, this.everUp, e.provider);
     this.emit({ type: 'degraded', reason });
   }
 
