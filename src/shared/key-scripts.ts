@@ -61,7 +61,7 @@ const STATE_TTL_MS = 2 * 86_400_000;
  * key's grant count (see LOWER).
  */
 export const ACQUIRE = `${NOW}${BUCKETS}
-local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hrC', 'hrR', 'hrL', 'hrT', 'htC', 'htR', 'htL', 'htT')
+local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hrC', 'hrR', 'hrL', 'hrT', 'htC', 'htR', 'htL', 'htT', 'seen')
 if s[1] then return {-1, 0, 'disabled', now} end
 local cool = tonumber(s[2]) or 0
 if cool > now then return {0, cool - now, 'cooling', now} end
@@ -69,6 +69,11 @@ local ex = tonumber(s[3]) or 0
 if ex > now then return {0, ex - now, 'exhausted', now} end
 local maxC = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+-- Nothing known of the key's budget yet (no limits, no answer so far): one request at a time,
+-- across all instances, probes it; its settle wakes the others ('released').
+if not s[18] and tonumber(ARGV[4]) == 0 and tonumber(ARGV[5]) == 0 and not s[10] then
+  if redis.call('ZCARD', KEYS[2]) > 0 then maxC = 1 end
+end
 if maxC > 0 and redis.call('ZCARD', KEYS[2]) >= maxC then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   return {0, math.max(1, tonumber(first[2]) - now), 'concurrency', now}
@@ -114,6 +119,10 @@ export const SETTLE = `${NOW}${BUCKETS}
 local maxC = tonumber(ARGV[7])
 local before = redis.call('ZCARD', KEYS[2])
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+-- The key's first answer: the probing is over (see ACQUIRE); the requests waiting behind it go.
+if redis.call('HSETNX', KEYS[1], 'seen', 1) == 1 then
+  redis.call('PUBLISH', ARGV[8], cjson.encode({ k = 'key', id = ARGV[10], ev = 'released', o = ARGV[9], now = now, untilMs = now }))
+end
 local est, used, tpm, rpm = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local s = redis.call('HMGET', KEYS[1], 'tL', 'tT', 'rL', 'rT', 'htC', 'htR', 'htL', 'htT')
 if tpm > 0 and est ~= used and s[1] then

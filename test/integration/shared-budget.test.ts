@@ -55,7 +55,7 @@ describe('shared budgets across instances (real redis-server)', () => {
 
   it('keeps concurrency leases across three instances at maxConcurrent, and a release wakes the others', async () => {
     const i = fresh();
-    const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 2 }];
+    const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 2, limits: { rpm: 1_000 } }];
     const [a, b, c] = [await i.make(keys), await i.make(keys), await i.make(keys)];
     const answers = await Promise.all([a, b, c, a, b, c].map((x) => x.acquire('k', 1)));
     const leases = answers.map((g, n) => ({ g, n })).filter(({ g }) => g.ok);
@@ -85,6 +85,20 @@ describe('shared budgets across instances (real redis-server)', () => {
     // The exact wait the script answered (the lease's expiry on Redis's clock), then it is free.
     await new Promise((r) => setTimeout(r, waitMs + 5));
     expect((await alive.acquire('k', 1)).ok).toBe(true);
+  });
+
+  it('lets one request at a time probe a key nothing is known of, across instances, until its first answer', async () => {
+    const i = fresh();
+    const keys = [{ name: 'k', secret: SECRET }];
+    const [a, b] = [await i.make(keys), await i.make(keys)];
+    const probe = await a.acquire('k', 1);
+    expect(probe.ok).toBe(true);
+    expect(await b.acquire('k', 1)).toMatchObject({ ok: false, reason: 'concurrency' });
+    const woke = nextEvent(b, (e) => e.type === 'key' && e.state === 'released', 1_000);
+    await a.settle('k', (probe as { lease: SharedLease }).lease, 1);
+    await woke;
+    const after = await Promise.all([a.acquire('k', 1), b.acquire('k', 1), b.acquire('k', 1)]);
+    expect(after.every((g) => g.ok)).toBe(true);
   });
 
   it('keeps the later of two cooling waits, whichever instance reports last', async () => {
@@ -139,7 +153,7 @@ describe('shared budgets across instances (real redis-server)', () => {
 
   it("takes the requests still in flight from the provider's first remaining count (they may not have arrived yet)", async () => {
     const i = fresh();
-    const keys = [{ name: 'k', secret: SECRET }];
+    const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     // Three requests out before any header is known; the first answer says 8 of 10 left.
     for (const x of [a, b, a]) expect((await x.acquire('k', 1)).ok).toBe(true);
