@@ -21,7 +21,7 @@ import { pickCustom, STRATEGIES } from './strategies.js';
  *   (`refusal: 'circuitOpen'` when it does not). `refusal: 'failClosed'`: the shared budget cannot
  *   answer and must not be overspent (`SB_NO_KEYS`). `concurrency`: the wait is for a lease held
  *   elsewhere (a release wakes it early, see `Dispatcher.wakeShared`).
- * - `observe(keyName, budget, lease)` sees every answer's rate-limit headers, with its attempt's lease.
+ * - `observe(keyName, budget)` sees every answer's rate-limit headers.
  *
  * It is called from `Dispatcher.dispatch` (src/supervisor/dispatcher.ts), through
  * `KeyPool.acquireShared`. With no `SharedBudget` the path stays synchronous, as fast as before.
@@ -29,8 +29,7 @@ import { pickCustom, STRATEGIES } from './strategies.js';
 export interface SharedBudget {
   acquire(keyName: string, estimatedTokens: number, probe: boolean): SharedGrant | Promise<SharedGrant>;
   settle(lease: unknown, usedTokens: number): void;
-  /** `lease`: the answering attempt's (what the provider had seen when it answered). */
-  observe?(keyName: string, budget: RateLimitInfo | null, lease: unknown): void;
+  observe?(keyName: string, budget: RateLimitInfo | null): void;
   /** True while the shared budget paces by the provider's headers (false: degraded, this instance's own view applies). */
   pacesHeaders?(): boolean;
 }
@@ -175,8 +174,8 @@ export class KeyPool {
   }
 
   /** Every answer, success included, tells the key's remaining budget and its reset. */
-  readBudget(key: KeyRuntime, budget: RateLimitInfo | null, lease: unknown = null): void {
-    if (this.shared?.observe) this.shared.observe(key.name, budget, lease);
+  readBudget(key: KeyRuntime, budget: RateLimitInfo | null): void {
+    if (this.shared?.observe) this.shared.observe(key.name, budget);
     // The key's first answer: its slot machine records that its budget is known (one event per key).
     if (!isProbed(key)) key.slot.send({ type: 'key.answered' });
     if (!budget) return;

@@ -125,7 +125,7 @@ export class SharedBridge implements PoolSeam {
   }
 
   /** Every answer's rate-limit headers (absolute instants on the board's clock) lower the shared budget. */
-  observe(keyName: string, info: RateLimitInfo | null, lease: unknown): void {
+  observe(keyName: string, info: RateLimitInfo | null): void {
     if (!info || (info.remainingRequests === null && info.remainingTokens === null)) return;
     const now = this.now();
     const rel = (at: number | null) => (at === null ? null : Math.max(0, at - now));
@@ -136,7 +136,7 @@ export class SharedBridge implements PoolSeam {
       limitTokens: info.limitTokens,
       remainingTokens: info.remainingTokens,
       resetTokensMs: rel(info.resetTokensAt),
-    }, (lease as BridgeLease | null)?.lease ?? null);
+    });
   }
 
   /** This board's key slot changed (a 401, a 429, a quota): tell the others. A local pacing pause is not news. */

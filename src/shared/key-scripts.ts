@@ -57,8 +57,7 @@ const STATE_TTL_MS = 2 * 86_400_000;
  * Checks in order disabled, cooling, exhausted, concurrency (expired leases dropped first), the
  * buckets (rpm, tpm, rpd, then the provider's header budgets, which only lower); reserves all of
  * them at once, or nothing.
- * → {1, leaseId, 'ok', now, seq} | {0, waitMs, reason, now} | {-1, 0, 'disabled', now}; `seq` is the
- * key's grant count (see LOWER).
+ * → {1, leaseId, 'ok', now} | {0, waitMs, reason, now} | {-1, 0, 'disabled', now}
  */
 export const ACQUIRE = `${NOW}${BUCKETS}
 local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hrC', 'hrR', 'hrL', 'hrT', 'htC', 'htR', 'htL', 'htT', 'seen')
@@ -103,8 +102,7 @@ end
 local ttl = tonumber(ARGV[7])
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ttl * 2)
-local seq = redis.call('HINCRBY', KEYS[1], 'gN', 1)
-return {1, ARGV[1], 'ok', now, seq}
+return {1, ARGV[1], 'ok', now}
 `;
 
 /**
@@ -176,21 +174,13 @@ return {untilMs, now}
  * bound seen is kept. A header only ever lowers the level (min of ours and `remaining`): ours
  * already counts requests granted but not yet arrived. Before any rate is known the bucket assumes
  * the slowest common window, a minute (providers' documented windows: OpenAI, Groq, Anthropic).
- * `remaining` was counted when the provider answered, and requests granted after the answering one
- * may not have reached it by then: ARGV[7], the answering request's grant count, says how many were
- * granted since — all taken from `remaining` (some of them had arrived: an error on the safe
- * side, of a request or two). Without it (-1), when the request bucket is first made, the requests
- * still in flight but the answering one (KEYS[2], the leases) are taken instead.
+ * KEYS[2] = the key's leases: when the request bucket is first made, the requests granted before it
+ * existed and still in flight (but the one answering) may not have reached the provider yet: they
+ * are taken from `remaining` too.
  */
 export const LOWER = `${NOW}
-local seq = tonumber(ARGV[7]) or -1
-local unseen
-if seq >= 0 then
-  unseen = math.max(0, (tonumber(redis.call('HGET', KEYS[1], 'gN')) or 0) - seq)
-else
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  unseen = math.max(0, redis.call('ZCARD', KEYS[2]) - 1)
-end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local unseen = math.max(0, redis.call('ZCARD', KEYS[2]) - 1)
 local function lower(p, C, R, T)
   if R < 0 then return end
   local s = redis.call('HMGET', KEYS[1], p .. 'C', p .. 'R', p .. 'L', p .. 'T')
@@ -200,7 +190,7 @@ local function lower(p, C, R, T)
   if T > 0 and cap - R - 1 > 0 then rate = math.max(rate, (cap - R - 1) / T) end
   if rate <= 0 then rate = cap / 60000 end
   local l = R
-  if p == 'hr' and (seq >= 0 or not oldL) then l = R - unseen end
+  if not oldL and p == 'hr' then l = R - unseen end
   if oldL then
     local cur = oldL + (now - (tonumber(s[4]) or now)) * oldRate
     if cur > cap then cur = cap end

@@ -73,7 +73,7 @@ export class LocalShare {
     this.inFlight++;
     this.spentRequests++;
     this.spentTokens += estTokens;
-    return { ok: true, lease: { id: leaseId, estTokens, local: true, seq: -1 } };
+    return { ok: true, lease: { id: leaseId, estTokens, local: true } };
   }
 
   /** What was spent locally since the last call, and forgets it. */

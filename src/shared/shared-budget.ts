@@ -144,14 +144,14 @@ export class SharedBudget {
   async acquire(keyName: string, estTokens: number): Promise<SharedGrant> {
     const e = this.keys.get(keyName);
     const id = `${this.instanceId}:${++this.seq}`;
-    if (!e) return { ok: true, lease: { id, estTokens, local: true, seq: -1 } };
+    if (!e) return { ok: true, lease: { id, estTokens, local: true } };
     if (this.link.mode === 'redis') {
       try {
         const { spec, names } = e;
         const l = spec.limits ?? {};
-        const reply = (await this.link.run(KEY_SCRIPTS.acquire, [names.state, names.leases], [id, estTokens, spec.maxConcurrent ?? 0, l.rpm ?? 0, l.tpm ?? 0, l.rpd ?? 0, this.leaseTtlMs()])) as [number, string | number, string, number, number?];
-        const [code, second, reason, , seq] = reply;
-        if (code === 1) return { ok: true, lease: { id, estTokens, local: false, seq: Number(seq ?? -1) } };
+        const reply = (await this.link.run(KEY_SCRIPTS.acquire, [names.state, names.leases], [id, estTokens, spec.maxConcurrent ?? 0, l.rpm ?? 0, l.tpm ?? 0, l.rpd ?? 0, this.leaseTtlMs()])) as [number, string | number, string];
+        const [code, second, reason] = reply;
+        if (code === 1) return { ok: true, lease: { id, estTokens, local: false } };
         if (code === -1) return { ok: false, reason: 'disabled', waitMs: 0 };
         return { ok: false, reason: reason as 'budget', waitMs: Number(second) };
       } catch (err) {
@@ -193,7 +193,7 @@ export class SharedBudget {
   }
 
   /** The provider's x-ratelimit headers: they only lower the shared budget (see LOWER in key-scripts.ts). */
-  async lowerFromHeaders(keyName: string, h: HeaderBudget, answering: SharedLease | null = null): Promise<void> {
+  async lowerFromHeaders(keyName: string, h: HeaderBudget): Promise<void> {
     const e = this.keys.get(keyName);
     if (!e) return;
     const n = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? -1 : Math.max(0, Math.floor(v)));
@@ -207,8 +207,7 @@ export class SharedBudget {
       const perMs = Math.max(e.provider?.cap === cap ? e.provider.perMs : 0, bound) || cap / 60_000;
       e.provider = { cap, perMs };
     }
-    const seq = answering && !answering.local ? answering.seq : -1;
-    await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs), seq]);
+    await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
   }
 
   report(): SharedReport {

@@ -29,8 +29,6 @@ export interface SharedKeySpec {
 export interface SharedLease {
   id: string;
   estTokens: number;
-  /** The key's grant count when this lease was granted (Redis); -1 when granted locally. */
-  seq: number;
   /** Granted by the degraded mode's local share, not by Redis. */
   local: boolean;
 }

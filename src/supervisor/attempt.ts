@@ -100,7 +100,7 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
   const now = d.host.clock.now();
   const mine = endAttempt(d, entry, attempt, entry.tokens, res.status);
   const budget = d.host.adapter.rateLimit(res.headers, now);
-  d.pool.readBudget(key, budget, attempt.lease);
+  d.pool.readBudget(key, budget);
   if (budget) coolIfSpent(d, key, now);
   if (!mine || entry.phase === 'settled') return abandoned(d, attempt);
   if (res.status >= 200 && res.status < 300) {
@@ -153,7 +153,7 @@ async function runStream(d: Dispatcher, entry: StreamEntry, attempt: Attempt, re
     }
     return onAnswer(d, entry, attempt, { status: res.status, headers: res.headers, body: text });
   }
-  d.pool.readBudget(attempt.key, d.host.adapter.rateLimit(res.headers, d.host.clock.now()), attempt.lease);
+  d.pool.readBudget(attempt.key, d.host.adapter.rateLimit(res.headers, d.host.clock.now()));
   const parser = d.host.adapter.streamParser();
   let failure: unknown = null;
   const sse = createParser({
