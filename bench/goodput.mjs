@@ -4,11 +4,14 @@
 //    429s ≤ 1% of HTTP calls. Supervisor: queue.size 5000, maxConcurrent 64, keys' maxConcurrent 64,
 //    strategy 'headroom', batching off.
 //  - switchboard with batching (maxBatchSize 10, batchTimeoutMs 50): 0 failures, ≤ 310 HTTP calls.
-//  - the official openai SDK, one key, its default retries (2), all requests at once.
-//  - round-robin over the 3 keys with p-retry (its defaults: 10 retries, 1 s × 2^n), all at once.
+// Peers, given the same three keys:
+//  - the official openai SDK: one client per key, requests dealt round-robin, its default retries
+//    (2, honouring retry-after), all requests at once;
+//  - the competent hand-rolled peer: p-queue's own rate limiting at the keys' combined rate
+//    (interval 1,000 ms, intervalCap 150), round-robin over the 3 SDK clients (default retries).
 // Run: npm run bench:goodput   (BENCH_SMOKE=1: 300 requests)
 import OpenAI from 'openai';
-import pRetry from 'p-retry';
+import PQueue from 'p-queue';
 import { createSupervisor } from '../dist/src/index.js';
 import { machine, round, smoke } from './support/common.mjs';
 import { startSimProcess } from './support/sim-process.mjs';
@@ -45,14 +48,15 @@ for (const batching of [false, true]) {
   rows.push(await measure(`switchboard (batching ${batching ? 'on' : 'off'})`, () => Promise.allSettled(Array.from({ length: N }, (_, i) => b.embed({ model, input: `text ${i}` })))));
   await b.stop();
 }
+const sdkClients = () => KEYS.map((apiKey) => new OpenAI({ apiKey, baseURL: sim.urls.openai, timeout: 300_000 }));
 {
-  const client = new OpenAI({ apiKey: KEYS[0], baseURL: sim.urls.openai, timeout: 300_000 });
-  rows.push(await measure('openai SDK, one key, default retries', () => Promise.allSettled(Array.from({ length: N }, (_, i) => client.embeddings.create({ model, input: `text ${i}` })))));
+  const clients = sdkClients();
+  rows.push(await measure('openai SDK, 3 keys round-robin, default retries', () => Promise.allSettled(Array.from({ length: N }, (_, i) => clients[i % 3].embeddings.create({ model, input: `text ${i}` })))));
 }
 {
-  const clients = KEYS.map((apiKey) => new OpenAI({ apiKey, baseURL: sim.urls.openai, maxRetries: 0, timeout: 300_000 }));
-  let next = 0;
-  rows.push(await measure('round-robin keys + p-retry', () => Promise.allSettled(Array.from({ length: N }, (_, i) => pRetry(() => clients[next++ % 3].embeddings.create({ model, input: `text ${i}` }))))));
+  const clients = sdkClients();
+  const queue = new PQueue({ interval: 1000, intervalCap: 150 });
+  rows.push(await measure('p-queue rate limit (150 per 1,000 ms) + 3 keys round-robin, openai SDK default retries', () => Promise.allSettled(Array.from({ length: N }, (_, i) => queue.add(() => clients[i % 3].embeddings.create({ model, input: `text ${i}` }))))));
 }
 await sim.stop();
 const targets = { withoutBatching: { failures: 0, seconds: N === 3000 ? 21 : round((N / 150) * 1.05 + 1), pct429: 1 }, withBatching: { failures: 0, httpCalls: Math.ceil(N / 10) + 10 } };

@@ -1,7 +1,7 @@
 import { assign, emit, setup } from 'xstate';
 
 /**
- * The embedding batcher for one model (DESIGN §2 "Batching"), and the only place that decides when
+ * The embedding batcher for one model (docs/ARCHITECTURE.md §2 "Batching"), and the only place that decides when
  * a batch flushes. It counts; the inputs themselves are data the dispatcher holds. Adaptive:
  * batching costs no latency when there is nothing to batch with — an input reaching an idle
  * batcher while none of its batches is in flight and the provider has a free slot (`ready`)

@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 
 /**
- * The circuit breaker (DESIGN §2 "What the breaker counts"). Counts provider failures per HTTP
+ * The circuit breaker (docs/ARCHITECTURE.md §2 "What the breaker counts"). Counts provider failures per HTTP
  * attempt, and is the only keeper of the half-open probe count: `probe.start` is taken only while
  * a place is free (the breaker gate asks, then reads the snapshot to see whether it got one). The
  * dispatcher sends it an event only when something changes state (a failure, a success after

@@ -1,4 +1,4 @@
-/** Every machine of the actor tree (DESIGN §1), for visualization and model-based tests. */
+/** Every machine of the actor tree (docs/ARCHITECTURE.md §1), for visualization and model-based tests. */
 export { circuitBreakerMachine } from './circuit-breaker.machine.js';
 export type { BreakerContext, BreakerEvent, BreakerInput, BreakerTarget } from './circuit-breaker.machine.js';
 export { keySlotMachine } from './key-slot.machine.js';

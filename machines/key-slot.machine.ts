@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 
 /**
- * One API key (DESIGN §1). `cooling` after a 429 or a spent budget until a given instant,
+ * One API key (docs/ARCHITECTURE.md §1). `cooling` after a 429 or a spent budget until a given instant,
  * `exhausted` on a per-day quota until its reset, `disabled` on an invalid key (never used again;
  * `key.add` replaces it with a fresh slot). Being at `maxConcurrent` is a counter, not a state.
  * The dispatcher computes the wait from the clock and sends it in the event: the machine stays pure.

@@ -1,7 +1,7 @@
 import { assign, emit, setup } from 'xstate';
 
 /**
- * One request's attempts after its first retryable failure (DESIGN §1). Spawned then, in
+ * One request's attempts after its first retryable failure (docs/ARCHITECTURE.md §1). Spawned then, in
  * `attempting` (the attempt that just failed), and told of that failure at once; stopped when the
  * request settles. The dispatcher's retry policy computes each wait (the provider's own wait, or
  * the backoff with the injected random) and sends it in `attempt.failed`; the `canRetry` guard is

@@ -8,7 +8,7 @@ import { keySlotMachine } from './key-slot.machine.js';
 import { retryMachine } from './retry.machine.js';
 
 /**
- * The root of one provider endpoint's actor system (DESIGN §1), and the only writer of its live
+ * The root of one provider endpoint's actor system (docs/ARCHITECTURE.md §1), and the only writer of its live
  * configuration: the strategy, every option, the key set. Its state value is the board's lifecycle
  * (`running` → `draining` → `stopped`). It owns the breaker, one slot per key, one batcher per
  * batchable model and a retry actor per retrying request.

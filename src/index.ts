@@ -1,4 +1,4 @@
-/** Switchboard's public API (DESIGN §2, §10). Every export is named here. */
+/** Switchboard's public API (docs/ARCHITECTURE.md §2, §10). Every export is named here. */
 export { createSupervisor, Board } from './supervisor/index.js';
 export type { BoardCommand, SupervisorCommand, ConfigUpdate } from './supervisor/index.js';
 export type { SharedBudget, SharedGrant } from './keys/key-pool.js';

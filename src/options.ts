@@ -3,7 +3,7 @@ import type { Clock, Jitter, KeyConfig, Logger, Provider, StrategyFn, StrategyNa
 import type { Transport } from './transport/types.js';
 import type { SharedOptions } from './shared/types.js';
 
-/** Options of `createSupervisor` (DESIGN §2). Times in ms. */
+/** Options of `createSupervisor` (docs/ARCHITECTURE.md §2). Times in ms. */
 export interface SupervisorOptions {
   provider?: Provider;
   baseUrl?: string;
@@ -42,7 +42,7 @@ export interface ResolvedConfig {
   deadlineMs: number;
 }
 
-/** The defaults (DESIGN §2), deep-frozen: no caller can change the next board's defaults. */
+/** The defaults (docs/ARCHITECTURE.md §2), deep-frozen: no caller can change the next board's defaults. */
 export const DEFAULTS: Readonly<ResolvedConfig> = deepFreeze({
   provider: 'openai',
   baseUrl: undefined,

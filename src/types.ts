@@ -1,4 +1,4 @@
-/** Public types of Switchboard (DESIGN §10). Times are milliseconds. */
+/** Public types of Switchboard (docs/ARCHITECTURE.md §10). Times are milliseconds. */
 
 export type Provider = 'openai' | 'anthropic' | 'groq' | 'gemini';
 export const PROVIDERS: readonly Provider[] = ['openai', 'anthropic', 'groq', 'gemini'];
@@ -101,7 +101,7 @@ export interface BoardState {
   batchers: Array<{ model: string; state: BatcherState; pending: number }>;
 }
 
-/** A key's own budget (DESIGN §2): continuously refilling buckets, kept even without provider headers. */
+/** A key's own budget (docs/ARCHITECTURE.md §2): continuously refilling buckets, kept even without provider headers. */
 export interface KeyLimits {
   /** Requests per minute: a bucket of this capacity refilling rpm/60 per second. */
   rpm?: number;
@@ -120,7 +120,7 @@ export interface KeyConfig {
 
 export type StrategyName = 'round-robin' | 'least-loaded' | 'headroom';
 
-/** What a strategy sees of a key (DESIGN §10): never its secret. */
+/** What a strategy sees of a key (docs/ARCHITECTURE.md §10): never its secret. */
 export interface KeyView {
   name: string;
   state: KeyState;
@@ -131,7 +131,7 @@ export interface KeyView {
 }
 
 /**
- * A custom key strategy (DESIGN §10): `ready` holds the keys that can take the request now (state
+ * A custom key strategy (docs/ARCHITECTURE.md §10): `ready` holds the keys that can take the request now (state
  * ready, below maxConcurrent, within budget). Return one of them, or undefined to wait: it is asked
  * again when a key frees. `BoardState.strategy` shows the function's `name` ('custom' without one).
  */
@@ -148,7 +148,7 @@ export interface Logger {
   error?(obj: unknown, msg?: string): void;
 }
 
-/** DESIGN §6. */
+/** docs/ARCHITECTURE.md §6. */
 export interface Report {
   generatedAt: string;
   since: string;
@@ -180,7 +180,7 @@ export interface Report {
   };
 }
 
-/** DESIGN §7: every event type `board.on` takes, and its payload. */
+/** docs/ARCHITECTURE.md §7: every event type `board.on` takes, and its payload. */
 export interface SwitchboardEvents {
   'request.queued': { requestId: string; priority: PriorityName; depth: number };
   'request.dispatched': { requestId: string; keyName: string; attempt: number };
@@ -204,7 +204,7 @@ export interface SwitchboardEvents {
 }
 export type SwitchboardEventType = keyof SwitchboardEvents;
 
-/** DESIGN §11: one piece of a streamed answer. */
+/** docs/ARCHITECTURE.md §11: one piece of a streamed answer. */
 export interface ChatChunk {
   delta: string;
   finishReason?: FinishReason;
@@ -212,7 +212,7 @@ export interface ChatChunk {
   toolCalls?: ToolCallDelta[];
 }
 
-/** DESIGN §12: a function tool, in OpenAI's shape (translated for anthropic and gemini). */
+/** docs/ARCHITECTURE.md §12: a function tool, in OpenAI's shape (translated for anthropic and gemini). */
 export interface ToolDefinition {
   type: 'function';
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
@@ -236,7 +236,7 @@ export type ContentPart =
   | { type: 'text'; text: string }
   | { type: 'image_url'; image_url: { url: string; detail?: string } };
 
-/** Messages beyond plain text (DESIGN §12): content parts, assistant tool calls, tool results. */
+/** Messages beyond plain text (docs/ARCHITECTURE.md §12): content parts, assistant tool calls, tool results. */
 export type RichChatMessage =
   | { role: 'system' | 'user' | 'assistant'; content: string | ContentPart[] | null; toolCalls?: ToolCall[]; name?: string }
   | { role: 'tool'; content: string | ContentPart[]; toolCallId: string; name?: string };
@@ -248,7 +248,7 @@ export type ResponseFormat =
   | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean; description?: string } };
 
 /**
- * A chat request with the OpenAI request surface (DESIGN §12): tools, tool choice, JSON mode and
+ * A chat request with the OpenAI request surface (docs/ARCHITECTURE.md §12): tools, tool choice, JSON mode and
  * image parts, translated for anthropic and gemini, passed through for openai and groq.
  */
 export interface RichChatRequest extends Omit<ChatRequest, 'messages'> {

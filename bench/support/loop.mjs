@@ -14,12 +14,13 @@ export const quietWaitMs = Number(process.env.BENCH_QUIET_WAIT_MS) || 30_000;
 export const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600e9, numberOfSignificantValueDigits: 3 });
 
 /**
- * Runs `total` calls with `concurrency` workers. `pids` maps a name to another process whose CPU
- * (utime + stime) is measured over the same interval; `watch` lists every process of the benchmark, so
- * that `foreignCpuPct` is the share of the machine the OTHER processes used meanwhile (null without
- * /proc). Errors are counted, not thrown; the first is kept.
+ * Runs `total` calls with `concurrency` workers. `probes` maps a name to an async function answering
+ * another process's own CPU so far (µs; a server process's `cpuUs`), read before and after; `pids`
+ * does the same from /proc (10 ms resolution) for a process without one. `watch` lists every process
+ * of the benchmark, so that `foreignCpuPct` is the share of the machine the OTHER processes used
+ * meanwhile (null without /proc). Errors are counted, not thrown; the first is kept.
  */
-export async function closedLoop(call, { total, concurrency, pids = {}, watch = Object.values(pids) }) {
+export async function closedLoop(call, { total, concurrency, pids = {}, probes = {}, watch = Object.values(pids) }) {
   const h = histogram();
   let left = total;
   let errors = 0;
@@ -38,6 +39,7 @@ export async function closedLoop(call, { total, concurrency, pids = {}, watch = 
     }
   };
   const other0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuUs(pid)]));
+  const probe0 = Object.fromEntries(await Promise.all(Object.entries(probes).map(async ([k, f]) => [k, await f()])));
   const load = foreignLoad(watch);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -50,6 +52,7 @@ export async function closedLoop(call, { total, concurrency, pids = {}, watch = 
     const now = procCpuUs(pid);
     other[k] = now === null || other0[k] === null ? null : (now - other0[k]) / total;
   }
+  for (const [k, f] of Object.entries(probes)) other[k] = ((await f()) - probe0[k]) / total;
   return {
     requests: total,
     errors,

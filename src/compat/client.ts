@@ -57,7 +57,7 @@ export interface ClientInit {
   provider: Provider;
   /** The name errors start with: `openai_api`, `ApiKeyMultiplexer.get_groq_client` … */
   where: string;
-  /** Undefined: from the environment (DESIGN §5). */
+  /** Undefined: from the environment (docs/ARCHITECTURE.md §5). */
   keys?: KeyConfig[];
   baseUrl?: string;
   strategy?: StrategyName;
@@ -307,7 +307,7 @@ export class CompatClient {
     return this.#board.state();
   }
 
-  /** Subscribes to a core event (DESIGN §7); returns the unsubscribe function. */
+  /** Subscribes to a core event (docs/ARCHITECTURE.md §7); returns the unsubscribe function. */
   on<K extends SwitchboardEventType>(type: K, listener: (payload: SwitchboardEvents[K]) => void): () => void {
     return this.#board.on(type, listener);
   }

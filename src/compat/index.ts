@@ -1,7 +1,7 @@
 /**
  * `switchboard/compat`: the names of the seed's "Advanced API Features Configuration Guide"
  * (`openai_api`, `client.max_retries = 5`, `generate_report(...)`, `ApiKeyMultiplexer`) over the
- * core supervisor (DESIGN §8). Times are seconds here, as in the guide.
+ * core supervisor (docs/ARCHITECTURE.md §8). Times are seconds here, as in the guide.
  */
 export { openai_api, claude, groq, gemini } from './factories.js';
 export type { CompatInit, CompatMetadata } from './factories.js';

@@ -11,7 +11,7 @@ export interface SeedTally {
 
 /**
  * `generate_report()`'s shape: the seed's snake_case names, times in seconds, rates in percent
- * rounded to 2 decimals (DESIGN §6, last paragraph). Counted per request: a request retried three
+ * rounded to 2 decimals (docs/ARCHITECTURE.md §6, last paragraph). Counted per request: a request retried three
  * times is one request, and its error (if it failed) is counted once, under its final code.
  */
 export interface SeedReport {

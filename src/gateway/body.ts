@@ -6,8 +6,12 @@ import { HttpError } from './errors.js';
 export interface BodyLimits {
   /** Largest body accepted, in bytes (413 above it). */
   limitBytes: number;
-  /** Time allowed to receive the whole body once its headers are in, in ms (408 after it). */
-  timeoutMs: number;
+  /**
+   * Time allowed to receive the whole body once its headers are in, in ms (408 after it); null
+   * when the server's own `requestTimeout` (counted from the request's first byte, so never later)
+   * already bounds it, and no timer per request is needed.
+   */
+  timeoutMs: number | null;
 }
 
 /**
@@ -66,7 +70,11 @@ function tooLarge(limitBytes: number): HttpError {
   return new HttpError(413, 'SB_BODY_TOO_LARGE', `the request body is larger than the limit of ${limitBytes} bytes`, { closeConnection: true });
 }
 
-/** Reads the body as UTF-8 text within `limits`. */
+/**
+ * Reads the body as UTF-8 text within `limits`. The hot path is kept lean (it runs per request):
+ * two listeners and no timer unless `limits.timeoutMs` asks for one; no 'error' listener, as an
+ * IncomingMessage emits 'error' only to listeners and always emits 'close' when it breaks.
+ */
 export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<string> {
   const declared = Number(req.headers['content-length']);
   // Refused before reading a byte: the client said how much it will send.
@@ -74,34 +82,35 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<stri
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (error: unknown, text?: string): void => {
-      clearTimeout(timer);
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fail = (error: unknown): void => {
+      if (done) return;
+      done = true;
+      if (timer !== undefined) clearTimeout(timer);
       req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-      if (error) {
-        // Keep the stream flowing so the rest of the body is discarded rather than buffered.
-        req.resume();
-        reject(error);
-      } else resolve(text!);
+      // Keep the stream flowing so the rest of the body is discarded rather than buffered.
+      req.resume();
+      reject(error);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limits.limitBytes) return finish(tooLarge(limits.limitBytes));
+      if (size > limits.limitBytes) return fail(tooLarge(limits.limitBytes));
       chunks.push(chunk);
     };
-    const onEnd = (): void => finish(null, Buffer.concat(chunks, size).toString('utf8'));
-    const onError = (error: Error): void => finish(new AbortedError(error));
-    const onClose = (): void => finish(new AbortedError(new Error('the client closed the connection mid-body')));
-    // A slow-loris body: the headers came quickly, the bytes trickle. Bounded from the first byte we wait for.
-    const timer = setTimeout(
-      () => finish(new HttpError(408, 'SB_BODY_TIMEOUT', `the request body was not received within ${limits.timeoutMs} ms`, { closeConnection: true })),
-      limits.timeoutMs,
-    );
     req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      if (timer !== undefined) clearTimeout(timer);
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
+    });
+    // Fires after 'end' too (once the answer is written): `done` makes it a no-op then.
+    req.on('close', () => fail(new AbortedError(new Error('the client closed the connection mid-body'))));
+    // A slow-loris body: the headers came quickly, the bytes trickle. Bounded from the first byte we wait for.
+    if (limits.timeoutMs !== null) {
+      const ms = limits.timeoutMs;
+      timer = setTimeout(() => fail(new HttpError(408, 'SB_BODY_TIMEOUT', `the request body was not received within ${ms} ms`, { closeConnection: true })), ms);
+    }
   });
 }

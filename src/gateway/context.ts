@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalid } from '../options.js';
 import type { Router } from '../router/index.js';
@@ -27,15 +27,85 @@ export interface RequestContext {
   secrets: readonly string[];
 }
 
+/** What every request of one gateway shares. */
+export type SharedContext = Pick<RequestContext, 'router' | 'simulator' | 'clock' | 'logger' | 'body' | 'secrets' | 'writeTimeoutMs'>;
+
+/** A path WHATWG URL parsing leaves as it is: no query, no escapes, no empty or dot segments. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*\/?$/;
+
+/** The request target: its path at once, its URL only when something asks (most requests never do). */
+export class RequestTarget {
+  private parsed: URL | null;
+  private constructor(readonly pathname: string, private readonly raw: string, parsed: URL | null) {
+    this.parsed = parsed;
+  }
+
+  /** Null for anything but an origin-form path (`*`, absolute URIs) or a target that does not parse. */
+  static of(target: string | undefined): RequestTarget | null {
+    if (!target || !target.startsWith('/')) return null;
+    if (PLAIN_PATH.test(target) && !/\/\.\.?(?:\/|$)/.test(target)) return new RequestTarget(target, target, null);
+    let url: URL;
+    try {
+      // Prefixing keeps `//host/path` a path rather than a protocol-relative URL.
+      url = new URL(`http://gateway.invalid${target}`);
+    } catch {
+      return null;
+    }
+    return new RequestTarget(url.pathname, target, url);
+  }
+
+  url(): URL {
+    return (this.parsed ??= new URL(`http://gateway.invalid${this.raw}`));
+  }
+}
+
+/** One request's context: a class, so that `url` is a getter on the prototype, built on first use. */
+export class GatewayRequestContext implements RequestContext {
+  readonly router: Router;
+  readonly simulator: Simulator | null;
+  readonly clock: Clock;
+  readonly logger: Logger | undefined;
+  readonly body: BodyLimits;
+  readonly secrets: readonly string[];
+  readonly writeTimeoutMs: number;
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    private readonly target: RequestTarget,
+    readonly requestId: string,
+    readonly priority: PriorityName,
+    readonly signal: AbortSignal,
+    shared: SharedContext,
+  ) {
+    this.router = shared.router;
+    this.simulator = shared.simulator;
+    this.clock = shared.clock;
+    this.logger = shared.logger;
+    this.body = shared.body;
+    this.secrets = shared.secrets;
+    this.writeTimeoutMs = shared.writeTimeoutMs;
+  }
+
+  get url(): URL {
+    return this.target.url();
+  }
+}
+
 /** A route handler: answers on `ctx.res`, or throws (the server answers the error). */
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** the client's id when it matches `[A-Za-z0-9._:-]{1,128}`, otherwise a new one. */
+/** 16 random hex digits per process, then a counter: unique ids without a random UUID per request. */
+const ID_PREFIX = `req_${randomBytes(8).toString('hex')}`;
+let idCounter = 0;
+
+/** The client's id when it matches `[A-Za-z0-9._:-]{1,128}`, otherwise a new one (`req_` and 32 hex digits). */
 export function requestIdOf(req: IncomingMessage): string {
   const id = req.headers['x-request-id'];
-  return typeof id === 'string' && REQUEST_ID.test(id) ? id : `req_${randomUUID().replaceAll('-', '')}`;
+  if (typeof id === 'string' && REQUEST_ID.test(id)) return id;
+  idCounter = idCounter === Number.MAX_SAFE_INTEGER ? 0 : idCounter + 1;
+  return ID_PREFIX + idCounter.toString(16).padStart(16, '0');
 }
 
 /** `x-priority: high | normal | low` (any case); absent is normal; anything else is a 400 naming the header. */

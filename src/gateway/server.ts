@@ -9,7 +9,7 @@ import { forgetSecret, registerSecret } from '../keys/redact.js';
 import { TokenAuth, isLoopback } from './auth.js';
 import { hasUnreadBody, resolveToken, stopReading } from './refuse.js';
 import { loadConfigFile, resolveConfig, validateGatewayOptions, validateSettings, type GatewaySettings } from './config.js';
-import { priorityOf, requestIdOf, type RequestContext } from './context.js';
+import { GatewayRequestContext, priorityOf, requestIdOf, RequestTarget, type SharedContext } from './context.js';
 import { describeError, errorBody, HttpError, writeError } from './errors.js';
 import { writeAnthropicError } from './routes/anthropic-errors.js';
 import { loadInspectorFactory, type Inspector } from './inspector.js';
@@ -105,7 +105,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const errorRepeated = rateLimitedLog(logger, 'error', clock);
   const routes = buildRoutes({ inspector, simulator: simulator !== null });
   const count = gatewayRequestCounter((router as { registry?: Parameters<typeof gatewayRequestCounter>[0] }).registry);
-  const bodyLimits = { limitBytes: settings.bodyLimitBytes, timeoutMs: settings.bodyTimeoutMs ?? settings.requestTimeoutMs };
+  // Node's requestTimeout bounds the whole request from its first byte: a body timeout no shorter
+  // than it could never fire first, so only a shorter one costs a timer per request.
+  const bodyTimeoutMs = settings.bodyTimeoutMs ?? settings.requestTimeoutMs;
+  const bodyLimits = { limitBytes: settings.bodyLimitBytes, timeoutMs: bodyTimeoutMs < settings.requestTimeoutMs ? bodyTimeoutMs : null };
+  const shared: SharedContext = { router, simulator, clock, logger, body: bodyLimits, secrets: upstream.secrets, writeTimeoutMs: settings.writeTimeoutMs };
   const active = new Set<ServerResponse>();
   let idleWaiters: Array<() => void> = [];
   let closing = false;
@@ -116,24 +120,26 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     active.add(res);
     // A plain-object signal: an AbortController per request costs ~7 µs of the gateway's budget.
     const abort = new AttemptSignal();
+    let label = 'unmatched';
+    // One listener per request: 'close' follows 'finish' for every answer, so it counts the answer
+    // too; before the answer finished, the client went away and its upstream call is abandoned.
     res.on('close', () => {
-      // Before the answer finished: the client went away, so its upstream call is abandoned.
-      if (!res.writableFinished) abort.abort(new AbortedError(new Error('the client closed the connection')));
+      if (res.writableFinished) count(label, req.method ?? '?', res.statusCode);
+      else abort.abort(new AbortedError(new Error('the client closed the connection')));
       active.delete(res);
       if (active.size === 0) for (const w of idleWaiters.splice(0)) w();
     });
-    let label = 'unmatched';
-    res.on('finish', () => count(label, req.method ?? '?', res.statusCode));
     try {
       // Before anything is read or routed: a rebinding page learns nothing, not even the routes.
       hostCheck.check(req);
       if (closing) throw new ShutdownError('the gateway is shutting down');
-      const url = requestUrl(req.url);
-      const route = url && findRoute(routes, url.pathname);
+      const target = RequestTarget.of(req.url);
+      const route = target && findRoute(routes, target.pathname);
       if (route) label = route.pattern;
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       // Authenticated before routing: without the token, a 404 or a 405 would list the routes.
       if (auth && !route?.open) {
+        const url = target?.url();
         const offered = url?.searchParams.get('token');
         if (url && route?.pattern === '/inspect' && offered != null && method === 'GET') {
           if (!auth.matchesToken(offered)) throw new HttpError(401, 'SB_UNAUTHORIZED', 'wrong token');
@@ -145,19 +151,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         }
         auth.check(req);
       }
-      if (!url || !route) throw new HttpError(404, 'SB_NOT_FOUND', `no route for ${req.method} ${url?.pathname ?? req.url}`);
+      if (!target || !route) throw new HttpError(404, 'SB_NOT_FOUND', `no route for ${req.method} ${target?.pathname ?? req.url}`);
       const handler = route.methods[method as 'GET' | 'POST'];
       if (!handler) {
         const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
         throw new HttpError(405, 'SB_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${route.pattern}; use ${allow}`, { headers: { allow } });
       }
-      const ctx: RequestContext = {
-        req, res, url, requestId,
-        priority: route.priority ? priorityOf(req) : 'normal',
-        signal: abort.signal, router, simulator, clock, logger, body: bodyLimits, secrets: upstream.secrets,
-        writeTimeoutMs: settings.writeTimeoutMs,
-      };
-      await handler(ctx);
+      await handler(new GatewayRequestContext(req, res, target, requestId, route.priority ? priorityOf(req) : 'normal', abort.signal, shared));
     } catch (error) {
       if (abort.signal.aborted) return; // nobody is left to read an answer
       const d = describeError(error);
@@ -264,17 +264,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     inspector: inspector !== null,
     close,
   };
-}
-
-/** The request target as a URL; null for anything but an origin-form path (`*`, absolute URIs). */
-function requestUrl(target: string | undefined): URL | null {
-  if (!target || !target.startsWith('/')) return null;
-  try {
-    // Prefixing keeps `//host/path` a path rather than a protocol-relative URL.
-    return new URL(`http://gateway.invalid${target}`);
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * A continuously refilling bucket (DESIGN §2 `keys[].limits`): `capacity` units, starting full,
+ * A continuously refilling bucket (docs/ARCHITECTURE.md §2 `keys[].limits`): `capacity` units, starting full,
  * refilling `capacity / periodMs` per millisecond. Lazy: the level is computed from the clock when
  * asked, so a bucket costs no timer; the one waiting for it sets a timer to `readyAt(n)`.
  */

@@ -12,7 +12,7 @@ export interface EnvKey {
   secret: string;
 }
 
-/** The variable families of each provider, in discovery order (DESIGN §5). */
+/** The variable families of each provider, in discovery order (docs/ARCHITECTURE.md §5). */
 const KEY_PREFIXES: Record<Provider, readonly string[]> = {
   openai: ['OPENAI_API_KEY'],
   anthropic: ['ANTHROPIC_API_KEY', 'CLAUDE_API_KEY'],

@@ -50,7 +50,7 @@ export interface PickRequest {
 const PRIORITY_NAMES = ['high', 'normal', 'low'] as const;
 
 /**
- * The keys of one board (DESIGN §1 "Plain code holds the counting"): pick, reserve, release,
+ * The keys of one board (docs/ARCHITECTURE.md §1 "Plain code holds the counting"): pick, reserve, release,
  * budgets. Which keys exist, their `maxConcurrent` and limits come from the supervisor's snapshot
  * (`sync`); whether a key may be used is its slot machine's state; the counters are plain fields.
  */

@@ -1,7 +1,7 @@
 import { registerSecret } from './redact.js';
 
 /**
- * The secrets of one board, keyed by key name (DESIGN §5): outside every actor's context and every
+ * The secrets of one board, keyed by key name (docs/ARCHITECTURE.md §5): outside every actor's context and every
  * event. Only the attempt that builds the outgoing auth header reads a secret back. The map is a
  * true private field, so `console.log(store)` and `util.inspect` never show a secret.
  */

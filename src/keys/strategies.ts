@@ -57,7 +57,7 @@ export const headroom: Strategy = (keys, usable, _cursor, now) => {
 
 export const STRATEGIES: Record<StrategyName, Strategy> = { 'round-robin': roundRobin, 'least-loaded': leastLoaded, headroom };
 
-/** What a custom strategy sees of a key (DESIGN §10): no secret. */
+/** What a custom strategy sees of a key (docs/ARCHITECTURE.md §10): no secret. */
 export function keyView(key: KeyRuntime, now: number): KeyView {
   const room = requestHeadroom(key, now);
   return {

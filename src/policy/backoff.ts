@@ -3,7 +3,7 @@ import type { Jitter } from '../types.js';
 /**
  * The wait before retry `n` (1-based): `min(initialDelayMs × backoffFactor^(n−1), maxDelayMs)`,
  * then jitter from the injected random — `none`: exactly that; `full`: uniform in [0, that];
- * `equal`: uniform in [that/2, that] (DESIGN §2).
+ * `equal`: uniform in [that/2, that] (docs/ARCHITECTURE.md §2).
  */
 export function backoffDelay(
   n: number,

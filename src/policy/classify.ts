@@ -6,7 +6,7 @@ import { BodyTooLargeError } from '../transport/undici.js';
 import { providerWaitMs } from './retry-after.js';
 
 /**
- * What one failed attempt means (DESIGN §2 "What is retried", "What the breaker counts"):
+ * What one failed attempt means (docs/ARCHITECTURE.md §2 "What is retried", "What the breaker counts"):
  * - `rateLimited` (429): cool the key for the provider's wait, move the request to another key;
  * - `invalidKey` (401, Gemini 400 API_KEY_INVALID): disable the key, fail over at once;
  * - `quotaExhausted` (a per-day quota): the key is exhausted until its reset, fail over;
@@ -56,7 +56,7 @@ export function classifyResponse(res: HttpResponse, adapter: ProviderAdapter, no
 
 /**
  * A 2xx whose body broke the parser: retried, and neutral for the breaker — unless the provider
- * said `x-should-retry: false`, which is never retried (DESIGN §2).
+ * said `x-should-retry: false`, which is never retried (docs/ARCHITECTURE.md §2).
  */
 export function classifyBadBody(error: BadResponseError, headers?: Record<string, string>): AttemptFailure {
   const kind = headers?.['x-should-retry'] === 'false' ? 'fatal' : 'retryable';

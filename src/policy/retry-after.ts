@@ -1,5 +1,5 @@
 /**
- * The provider's own wait, read from the current answer (DESIGN §2 "What is retried"):
+ * The provider's own wait, read from the current answer (docs/ARCHITECTURE.md §2 "What is retried"):
  * `retry-after-ms` (OpenAI and Anthropic send it; their SDKs read it first), then `retry-after` as
  * delta-seconds (fractions accepted) or an HTTP date (RFC 9110 §10.2.3) measured against the
  * injected clock's `now` (a date in the past is a wait of 0). Returns ms, or null when absent or

@@ -3,7 +3,7 @@ import { backoffDelay } from './backoff.js';
 import type { AttemptFailure } from './classify.js';
 
 /**
- * What to do after a failed attempt (DESIGN §2 "What is retried"), a pure function in cockatiel's
+ * What to do after a failed attempt (docs/ARCHITECTURE.md §2 "What is retried"), a pure function in cockatiel's
  * spirit: policy here, state in the machines. It never counts retries: whether a `retry` is still
  * allowed is the retry machine's `canRetry` guard, the only give-up decision.
  *

@@ -1,5 +1,5 @@
 /**
- * The queue of DESIGN §2 "Queue order and aging": three FIFO lists, one per priority, each entry's
+ * The queue of docs/ARCHITECTURE.md §2 "Queue order and aging": three FIFO lists, one per priority, each entry's
  * rank fixed at admission (`enqueuedAt + level × agingMs`), the next one out the head with the
  * smallest rank (ties: higher priority, then arrival). O(1) push, shift and remove (a tombstone).
  * So a LOW request is never overtaken by a HIGH one that arrived more than `2 × agingMs` after it.

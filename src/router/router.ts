@@ -112,7 +112,7 @@ export class Router {
     if (!r) throw new UnknownModelError(String(model), 'not a known model family; prefix it with openai/, anthropic/, groq/ or gemini/');
     const board = this.boards.get(r.provider);
     if (!board) throw new UnknownModelError(model, `provider ${r.provider} is not configured (no key)`);
-    return { ...r, board };
+    return { provider: r.provider, model: r.model, board };
   }
 
   /** The aliases and fallback groups in force (a copy). */
@@ -129,7 +129,7 @@ export class Router {
   }
 
   chat(request: ChatRequest | RichChatRequest, options: RequestOptions = {}): Promise<RoutedReply<RichChatReply>> {
-    return this.withFallbacks(request.model, options, (board, model, opts) => board.chat({ ...request, model }, opts));
+    return this.withFallbacks(request.model, options, (board, model, opts) => board.chat(model === request.model ? request : { ...request, model }, opts));
   }
 
   /**
@@ -219,6 +219,13 @@ export class Router {
     options: RequestOptions,
     run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
   ): Promise<RoutedReply<T>> {
+    // No fallback group names the model (most requests): one hop, no chain to walk. Its failure is
+    // thrown as it is, as the chain would; the board applies the same deadline by itself.
+    const groups = this.groups;
+    if (!Object.hasOwn(groups.fallbacks, requested) && !Object.hasOwn(groups.contextFallbacks, requested) && !Object.hasOwn(groups.contentPolicyFallbacks, requested)) {
+      const only = this.route(requested);
+      return run(only.board, only.model, options);
+    }
     const state: HopState = { error: null, skipped: false };
     for (const hop of this.hops(requested, options, state)) {
       try {

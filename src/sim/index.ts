@@ -1,7 +1,7 @@
 /**
  * `switchboard/sim`: an embedded simulator of the OpenAI, Anthropic, Groq and Gemini APIs on a
  * loopback port, speaking each provider's real wire format, deterministic and scriptable
- * (DESIGN §4). See src/sim/README.md for the knobs.
+ * (docs/ARCHITECTURE.md §4). See src/sim/README.md for the knobs.
  */
 import { systemClock } from '../clock.js';
 import { SimConfigStore } from './config.js';

@@ -129,7 +129,7 @@ function abandoned(d: Dispatcher, attempt: Attempt): void {
 }
 
 /**
- * One streamed attempt (DESIGN §11). A non-2xx answer is read whole and classified like any
+ * One streamed attempt (docs/ARCHITECTURE.md §11). A non-2xx answer is read whole and classified like any
  * other. On a 2xx, events are parsed as they arrive and handed to the caller; a failure before
  * the first chunk reached the caller is retried like any failed attempt, after it the request ends
  * with `SB_STREAM_INTERRUPTED` and the partial text. The attempt timeout is an idle timeout here:

@@ -9,7 +9,7 @@ import { finishBatch, settleOk } from './settlement.js';
 type BatcherRef = ActorRefFrom<typeof batcherMachine>;
 
 /**
- * The batch collector (DESIGN §2 "Batching"): holds each model's collecting members as data; the
+ * The batch collector (docs/ARCHITECTURE.md §2 "Batching"): holds each model's collecting members as data; the
  * model's batcher machine decides when they flush (`batch.flush`), and this turns them into one
  * batch entry in the queue. It also assembles each member's result from its batch parts.
  */

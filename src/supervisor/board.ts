@@ -28,7 +28,7 @@ import { boardState, liveView } from './views.js';
 import { attachShared } from './shared-board.js';
 import type { SharedBridge } from '../shared/board-bridge.js';
 
-/** Commands `board.send` takes (DESIGN §2); the same as `SupervisorCommand`. */
+/** Commands `board.send` takes (docs/ARCHITECTURE.md §2); the same as `SupervisorCommand`. */
 export type BoardCommand = SupervisorCommand;
 
 const PRIORITY_LEVEL: Record<string, 0 | 1 | 2> = { high: 0, normal: 1, low: 2, '0': 0, '1': 1, '2': 2 };
@@ -125,7 +125,7 @@ export class Board {
   }
 
   /**
-   * Streams a chat (DESIGN §11) as an async iterable of `ChatChunk`s. It is one request: it waits in
+   * Streams a chat (docs/ARCHITECTURE.md §11) as an async iterable of `ChatChunk`s. It is one request: it waits in
    * the queue by priority and holds its slot and key until the stream ends. Retries and key
    * failover happen only before the first chunk; after it a failure ends the loop with
    * `SB_STREAM_INTERRUPTED` (`partialText`). Leaving the loop early aborts the upstream call.
@@ -153,7 +153,7 @@ export class Board {
     return stream;
   }
 
-  /** Embeds `input` (a string or a string[]); batchable models share HTTP calls (DESIGN §2 "Batching"). */
+  /** Embeds `input` (a string or a string[]); batchable models share HTTP calls (docs/ARCHITECTURE.md §2 "Batching"). */
   embed(request: EmbedRequest, options?: RequestOptions): Promise<EmbedReply> {
     if (!this.adapter.supportsEmbeddings) {
       return Promise.reject(new ConfigError(`${this.provider} has no embeddings endpoint; use openai or gemini for \`${request?.model}\``, 'model'));
@@ -183,7 +183,7 @@ export class Board {
   }
 
   /**
-   * Sends a command (DESIGN §2): validated here — an invalid one throws `SB_CONFIG` synchronously and
+   * Sends a command (docs/ARCHITECTURE.md §2): validated here — an invalid one throws `SB_CONFIG` synchronously and
    * changes nothing — then sent to `board.actor`, the only writer of the live configuration. A
    * `key.add`'s secret goes to the board's secret store; the actors see the name only.
    */
@@ -200,12 +200,12 @@ export class Board {
     this.metrics = createMetrics(this.metricsOptions);
   }
 
-  /** A summary of the live system (DESIGN §10): no secrets, cheap enough to poll. */
+  /** A summary of the live system (docs/ARCHITECTURE.md §10): no secrets, cheap enough to poll. */
   state(): BoardState {
     return boardState(this.actor, this.dispatcher);
   }
 
-  /** DESIGN §6's report: counted per request, percentiles from histograms, bounded memory. */
+  /** docs/ARCHITECTURE.md §6's report: counted per request, percentiles from histograms, bounded memory. */
   report(options: { includeDetails?: boolean } = {}): Report {
     return this.metrics.report(options.includeDetails === true, liveView(this.actor, this.dispatcher));
   }
@@ -220,7 +220,7 @@ export class Board {
     return this.metrics.metricsText();
   }
 
-  /** Subscribes to a DESIGN §7 event; returns the unsubscribe function. */
+  /** Subscribes to a docs/ARCHITECTURE.md §7 event; returns the unsubscribe function. */
   on<K extends SwitchboardEventType>(type: K, listener: (payload: SwitchboardEvents[K]) => void): () => void {
     return this.emitter.on(type, listener);
   }
@@ -254,7 +254,7 @@ export class Board {
   }
 
   /**
-   * Stops the supervisor (DESIGN §2 "Stop"). `drain: true` finishes queued and in-flight requests
+   * Stops the supervisor (docs/ARCHITECTURE.md §2 "Stop"). `drain: true` finishes queued and in-flight requests
    * until `timeoutMs`, then aborts the rest with `SB_SHUTDOWN`; without drain, at once. Resolves when
    * every request has settled and every actor, timer and pool is closed. Calling it twice is harmless.
    */
@@ -296,7 +296,7 @@ function checkChat(request: ChatRequest | RichChatRequest): ConfigError | null {
 }
 
 /**
- * Creates a supervisor for one provider endpoint (DESIGN §2). Validates every option first and
+ * Creates a supervisor for one provider endpoint (docs/ARCHITECTURE.md §2). Validates every option first and
  * throws `SB_CONFIG` synchronously on a bad one (the only synchronous throw of the API).
  *
  * ```ts

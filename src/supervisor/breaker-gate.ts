@@ -7,7 +7,7 @@ type BreakerRef = ActorRefFrom<typeof circuitBreakerMachine>;
 export type BreakerSnapshot = ReturnType<BreakerRef['getSnapshot']>;
 
 /**
- * The only code that talks to the breaker machine (DESIGN §1 "Each decision has one home"). It
+ * The only code that talks to the breaker machine (docs/ARCHITECTURE.md §1 "Each decision has one home"). It
  * keeps no copy of the breaker's state: every question reads the machine's snapshot (a property
  * read), and the machine itself counts failures and half-open probes. A clean success on a closed
  * breaker with no failures counted sends no event at all.

@@ -4,7 +4,7 @@ import type { ChatChunk } from '../types.js';
 export const CHUNK_HIGH_WATER_MARK = 64;
 
 /**
- * The caller's side of a streamed chat (DESIGN §11): an async iterator fed by the dispatcher.
+ * The caller's side of a streamed chat (docs/ARCHITECTURE.md §11): an async iterator fed by the dispatcher.
  * A failure ends the iteration with the error; leaving the loop (`break`, `return`) calls
  * `onLeave`, which aborts the upstream call at once. Backpressure: past `highWaterMark` buffered
  * chunks the producer awaits `whenDrained()` before reading on, so a caller that stops pulling

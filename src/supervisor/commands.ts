@@ -2,13 +2,13 @@ import { ConfigError } from '../errors.js';
 import { invalid, limitsRule, resolveConfig, strategyRule, validateUpdate, type ResolvedConfig, type SupervisorOptions } from '../options.js';
 import type { BreakerState, KeyConfig, KeyLimits, StrategyFn, StrategyName } from '../types.js';
 
-/** What `config.update` may change at run time (DESIGN §2). */
+/** What `config.update` may change at run time (docs/ARCHITECTURE.md §2). */
 export type ConfigUpdate = Partial<Pick<SupervisorOptions, 'queue' | 'circuitBreaker' | 'retry' | 'batching' | 'timeoutMs' | 'deadlineMs' | 'strategy'>> & {
   metrics?: { enabled?: boolean };
 };
 
 /**
- * The public commands (DESIGN §2): the same through `board.send` (validated, throws `SB_CONFIG`)
+ * The public commands (docs/ARCHITECTURE.md §2): the same through `board.send` (validated, throws `SB_CONFIG`)
  * and `board.actor.send` (a bad one changes nothing and emits `command.rejected`). Internal events
  * are not in this type.
  */
@@ -79,7 +79,7 @@ function keyError(key: unknown, secretChecked: boolean): ConfigError | null {
   return null;
 }
 
-/** The strategy's display name (DESIGN §10): the built-in name, the function's name, or 'custom'. */
+/** The strategy's display name (docs/ARCHITECTURE.md §10): the built-in name, the function's name, or 'custom'. */
 export function strategyName(strategy: StrategyName | StrategyFn): string {
   if (typeof strategy === 'string') return strategy;
   return strategy.name || 'custom';

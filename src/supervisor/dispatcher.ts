@@ -18,7 +18,7 @@ import type { DispatcherHost } from './host.js';
 import { SignalWatch } from './signals.js';
 
 /**
- * The hot path (DESIGN §1), wired in one visible order: admission → queue → pick a key (key pool)
+ * The hot path (docs/ARCHITECTURE.md §1), wired in one visible order: admission → queue → pick a key (key pool)
  * → breaker gate → reserve → attempt (attempt.ts) → outcome (outcome.ts: breaker, key slot, retry
  * policy, retry machine) → settlement (settlement.ts). Batch members pass through the batch
  * collector first. Plain code and counters; the live configuration is read from the supervisor's

@@ -3,7 +3,7 @@ import type { Logger, SwitchboardEvents, SwitchboardEventType } from '../types.j
 type Listener<K extends SwitchboardEventType> = (payload: SwitchboardEvents[K]) => void;
 
 /**
- * The board's listeners (DESIGN §7): kept here, not in XState's `emit`, each called in try/catch —
+ * The board's listeners (docs/ARCHITECTURE.md §7): kept here, not in XState's `emit`, each called in try/catch —
  * a throwing listener goes to the logger and never disturbs the runtime. Callers check `has(type)`
  * before building a payload, so nobody listening costs nothing.
  */

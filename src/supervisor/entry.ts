@@ -10,7 +10,7 @@ import type { AttemptSpan, RequestSpan } from '../tracing/otel.js';
 export const LEVEL_NAMES: readonly PriorityName[] = ['high', 'normal', 'low'];
 
 /**
- * Where a request is in its life (DESIGN §1): `queued` → `inFlight` → `backingOff` ⇄ `inFlight` →
+ * Where a request is in its life (docs/ARCHITECTURE.md §1): `queued` → `inFlight` → `backingOff` ⇄ `inFlight` →
  * `settled`, plus `awaitingKey` (holding its slot, waiting for a key after a failover or a backoff)
  * and `collecting` (a batch member waiting in its model's batcher). `new` before admission.
  */

@@ -7,7 +7,7 @@ const MAX_TOKENS = 1e9;
 const OK = 'ok' as const;
 
 /**
- * Settlement: every accepted request settles exactly once (DESIGN §2) — here and only here. It
+ * Settlement: every accepted request settles exactly once (docs/ARCHITECTURE.md §2) — here and only here. It
  * frees what the request held (deadline, signal listener, queue place, concurrency slot, attempt,
  * retry actor, batch place), counts it, tells the listeners and wakes the queue.
  */

@@ -6,7 +6,7 @@ import type { LiveView } from '../metrics/types.js';
 
 type BatcherState = BoardState['batchers'][number]['state'];
 
-/** A summary of the live system (DESIGN §10), read from the actors' snapshots and the dispatcher's counters. */
+/** A summary of the live system (docs/ARCHITECTURE.md §10), read from the actors' snapshots and the dispatcher's counters. */
 export function boardState(actor: SupervisorActor, d: Dispatcher): BoardState {
   const snap = actor.getSnapshot();
   const cfg = snap.context.config;

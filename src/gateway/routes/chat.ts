@@ -1,3 +1,4 @@
+import { rawTextOf } from '../../providers/util.js';
 import { invalid } from '../../options.js';
 import type { RoutedChunk, RoutedReply } from '../../router/index.js';
 import type { FinishReason, RichChatReply, Usage } from '../../types.js';
@@ -38,6 +39,27 @@ export function toCompletion(reply: RoutedReply<RichChatReply>, nowMs: number, p
     ...(reply.usage ? { usage: openAIUsage(reply.usage) } : {}),
     ...fallback,
   };
+}
+
+/**
+ * The answer's text. An openai or groq answer that `toCompletion` would give back unchanged (no
+ * fallback, already `chat.completion` with the model that served) is sent as the provider's own
+ * bytes, kept by the adapter: no copy of the object and no second JSON encoding per request.
+ */
+export function completionText(reply: RoutedReply<RichChatReply>, nowMs: number): string {
+  const raw = reply.raw as Record<string, unknown> | null;
+  if (reply.fallbackFrom === undefined && (reply.provider === 'openai' || reply.provider === 'groq') && raw && typeof raw === 'object'
+    && raw.object === 'chat.completion' && raw.model === reply.model && Array.isArray(raw.choices)) {
+    const text = rawTextOf(raw);
+    if (text !== undefined) return text;
+  }
+  try {
+    return JSON.stringify(toCompletion(reply, nowMs));
+  } catch {
+    // The provider's own body cannot be re-encoded (nested past the stack, say): answer from the
+    // unified reply instead of failing a request that succeeded.
+    return JSON.stringify(toCompletion(reply, nowMs, false));
+  }
 }
 
 /**
@@ -113,13 +135,5 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     }
   }
   const reply = await ctx.router.chat(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal });
-  let text: string;
-  try {
-    text = JSON.stringify(toCompletion(reply, ctx.clock.now()));
-  } catch {
-    // The provider's own body cannot be re-encoded (nested past the stack, say): answer from the
-    // unified reply instead of failing a request that succeeded.
-    text = JSON.stringify(toCompletion(reply, ctx.clock.now(), false));
-  }
-  sendJsonText(ctx.res, 200, text, { 'x-switchboard-provider': reply.provider });
+  sendJsonText(ctx.res, 200, completionText(reply, ctx.clock.now()), { 'x-switchboard-provider': reply.provider });
 }
