@@ -111,15 +111,16 @@ return {1, ARGV[1], 'ok', now}
  * reservation stands, which only errs on the safe side). Refunds estimate − used tokens (a
  * negative refund charges the overrun), and the request itself when it was never sent. Publishes
  * `released` when the key was at its concurrency limit, so an instance waiting on it wakes.
- * → 1 settled | 0 lease unknown
+ * → 2 settled, and it was the key's first answer (the probe: everyone waiting goes) | 1 settled | 0 lease unknown
  */
 export const SETTLE = `${NOW}${BUCKETS}
 local maxC = tonumber(ARGV[7])
 local before = redis.call('ZCARD', KEYS[2])
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
--- The key's first answer: the probing is over (see ACQUIRE); the requests waiting behind it go.
-if redis.call('HSETNX', KEYS[1], 'seen', 1) == 1 then
-  redis.call('PUBLISH', ARGV[8], cjson.encode({ k = 'key', id = ARGV[10], ev = 'released', o = ARGV[9], now = now, untilMs = now }))
+-- The key's first answer: the probing is over (see ACQUIRE); every request waiting behind it goes.
+local probed = redis.call('HSETNX', KEYS[1], 'seen', 1) == 1
+if probed then
+  redis.call('PUBLISH', ARGV[8], cjson.encode({ k = 'key', id = ARGV[10], ev = 'released', all = 1, o = ARGV[9], now = now, untilMs = now }))
 end
 local est, used, tpm, rpm = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local s = redis.call('HMGET', KEYS[1], 'tL', 'tT', 'rL', 'rT', 'htC', 'htR', 'htL', 'htT')
@@ -137,9 +138,10 @@ if ARGV[6] == '1' and rpm > 0 and s[3] then
   if l > rpm then l = rpm end
   redis.call('HSET', KEYS[1], 'rL', tostring(l), 'rT', now)
 end
-if maxC > 0 and before >= maxC then
+if maxC > 0 and before >= maxC and not probed then
   redis.call('PUBLISH', ARGV[8], cjson.encode({ k = 'key', id = ARGV[10], ev = 'released', o = ARGV[9], now = now, untilMs = now }))
 end
+if probed then return 2 end
 return 1
 `;
 

@@ -165,16 +165,17 @@ export class SharedBudget {
   }
 
   /** Releases the lease and refunds estimate − used tokens (and the request when it was never sent). */
-  async settle(keyName: string, lease: SharedLease, usedTokens: number, unsent = false): Promise<void> {
+  /** → 2 when this was the key's first answer (its probe: every waiter may go), else 1 (0: unknown lease). */
+  async settle(keyName: string, lease: SharedLease, usedTokens: number, unsent = false): Promise<number> {
     const e = this.keys.get(keyName);
-    if (!e) return;
+    if (!e) return 0;
     if (lease.local) {
       e.local.settle(lease.estTokens, usedTokens, unsent, this.clock.now());
       this.emit({ type: 'key', keyName, state: 'released', waitMs: 0 });
-      return;
+      return 1;
     }
     const l = e.spec.limits ?? {};
-    await this.quiet(KEY_SCRIPTS.settle, [e.names.state, e.names.leases], [lease.id, lease.estTokens, usedTokens, l.tpm ?? 0, l.rpm ?? 0, unsent ? 1 : 0, e.spec.maxConcurrent ?? 0, this.ep.channel, this.instanceId, e.names.id]);
+    return Number(await this.quiet(KEY_SCRIPTS.settle, [e.names.state, e.names.leases], [lease.id, lease.estTokens, usedTokens, l.tpm ?? 0, l.rpm ?? 0, unsent ? 1 : 0, e.spec.maxConcurrent ?? 0, this.ep.channel, this.instanceId, e.names.id]));
   }
 
   /** A 401: the key is dead on every instance. */
@@ -269,7 +270,7 @@ export class SharedBudget {
   }
 
   private onMessage(raw: string): void {
-    let m: { k?: string; o?: string; id?: string; ev?: string; state?: string; now?: number; untilMs?: number; trips?: number; reason?: string; n?: number };
+    let m: { k?: string; o?: string; id?: string; ev?: string; state?: string; now?: number; untilMs?: number; trips?: number; reason?: string; n?: number; all?: number };
     try {
       m = JSON.parse(raw);
     } catch {
@@ -285,7 +286,7 @@ export class SharedBudget {
       const keyName = m.id === undefined ? undefined : this.byId.get(m.id);
       if (keyName === undefined) return;
       const state = m.ev as 'disabled' | 'cooling' | 'exhausted' | 'released';
-      this.emit({ type: 'key', keyName, state, waitMs, ...(m.reason ? { reason: m.reason } : {}) });
+      this.emit({ type: 'key', keyName, state, waitMs, ...(m.reason ? { reason: m.reason } : {}), ...(m.all ? { all: true } : {}) });
     } else if (m.k === 'breaker') {
       const state = m.state === 'open' || m.state === 'halfOpen' ? m.state : 'closed';
       this.emit({ type: 'breaker', state, waitMs, trips: Number(m.trips ?? 0) });
