@@ -20,6 +20,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * A continuously refilling bucket: capacity `cap` per `win` ms, starting full (no stored level).
  * `need` above the capacity is clamped to it, else a large estimate would wait forever.
  */
+/** Refill margin of `limits` buckets, ms (see waitFor). */
+const SKEW_MS = 250;
+
 const BUCKETS = `
 -- The provider's budget as its headers describe it (see LOWER): capacity C, refill per ms R,
 -- level L at T. Nil until a header was seen.
@@ -42,7 +45,11 @@ local function level(L, T, cap, win)
   if l > cap then l = cap end
   return l
 end
+-- A grant leaves a margin of ${SKEW_MS} ms of refill: the provider's bucket started refilling when
+-- the first request ARRIVED, ours when it was granted; a first request slow on its way (a busy
+-- instance) would otherwise leave ours ahead of the provider's by that delay.
 local function waitFor(l, n, cap, win)
+  n = n + cap * ${SKEW_MS} / win
   if n > cap then n = cap end
   if l >= n - 1e-9 then return 0 end
   return math.ceil((n - l) * win / cap)

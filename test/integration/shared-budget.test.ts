@@ -47,10 +47,11 @@ describe('shared budgets across instances (real redis-server)', () => {
     await c.close();
     // Capacity 30, refilling 0.5 per second: never more than that, whatever the interleaving.
     expect(grants).toBeLessThanOrEqual(30 + Math.floor((elapsedMs + 1) / 2_000));
-    expect(grants).toBeGreaterThanOrEqual(30);
-    // Every refusal is an exact wait (a fraction of the 2 s per request), never a poll hint.
+    // The whole capacity but the last request, kept as the 250 ms refill margin (see waitFor).
+    expect(grants).toBeGreaterThanOrEqual(29);
+    // Every refusal is an exact wait (a fraction of the 2 s per request, plus the margin), never a poll hint.
     expect(waits.length).toBe(80 - grants);
-    for (const w of waits) expect(w).toBeGreaterThan(0), expect(w).toBeLessThanOrEqual(2_000);
+    for (const w of waits) expect(w).toBeGreaterThan(0), expect(w).toBeLessThanOrEqual(2_250);
   });
 
   it('keeps concurrency leases across three instances at maxConcurrent, and a release wakes the others', async () => {
