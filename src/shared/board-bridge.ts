@@ -14,8 +14,8 @@ export interface BridgeTargets {
   keyState(keyName: string, state: 'disabled' | 'cooling' | 'exhausted', waitMs: number, reason?: string): void;
   /** The shared breaker moved: send `breaker.sync` to the breaker actor. */
   breakerSync(state: SharedBreakerState, waitMs: number, trips?: number): void;
-  /** A lease on the key was released: the first request waiting for one asks again. */
-  wake(keyName: string): void;
+  /** A lease on the key was released: the first request waiting for one asks again (`all`: every one). */
+  wake(keyName: string, all: boolean): void;
   /** The shared budget has no room on the key for `waitMs` (its exact refill): the key's slot cools that long, locally. */
   pace(keyName: string, waitMs: number): void;
   /** `shared.degraded` / `shared.restored` on `board.on`. */
@@ -105,19 +105,19 @@ export class SharedBridge implements PoolSeam {
   }
 
   /** A lease on the key came free (here or elsewhere): the first request waiting for one asks again. */
-  private wakeKey(keyName: string): void {
+  private wakeKey(keyName: string, all = false): void {
     const gate = this.gates.get(keyName);
     if (gate) gate.leasesUntil = 0;
-    this.targets.wake(keyName);
+    this.targets.wake(keyName, all);
   }
 
   /** Ends a granted attempt with the tokens the provider reported. */
   settle(lease: unknown, usedTokens: number): void {
     const l = lease as BridgeLease | null;
     if (!l?.lease) return;
-    void this.budget.settle(l.keyName, l.lease, Number.isFinite(usedTokens) ? Math.max(0, usedTokens) : l.lease.estTokens);
-    // Our own release is never published back to us: the next local waiter for this key asks now.
-    this.wakeKey(l.keyName);
+    // Our own release is never published back to us: the next local waiter for this key asks now
+    // (every one when this was the key's probe).
+    void this.budget.settle(l.keyName, l.lease, Number.isFinite(usedTokens) ? Math.max(0, usedTokens) : l.lease.estTokens).then((r) => this.wakeKey(l.keyName, r === 2));
   }
 
   pacesHeaders(): boolean {
@@ -187,7 +187,7 @@ export class SharedBridge implements PoolSeam {
   private onShared(e: SharedEvent): void {
     switch (e.type) {
       case 'key':
-        if (e.state === 'released') return this.wakeKey(e.keyName);
+        if (e.state === 'released') return this.wakeKey(e.keyName, e.all === true);
         return this.apply(() => this.targets.keyState(e.keyName, e.state as 'disabled', e.waitMs, e.reason));
       case 'breaker':
         return this.apply(() => this.targets.breakerSync(e.state, e.waitMs, e.trips));

@@ -20,6 +20,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * A continuously refilling bucket: capacity `cap` per `win` ms, starting full (no stored level).
  * `need` above the capacity is clamped to it, else a large estimate would wait forever.
  */
+/** Refill margin of `limits` buckets, ms (see waitFor). */
+const SKEW_MS = 250;
+
 const BUCKETS = `
 -- The provider's budget as its headers describe it (see LOWER): capacity C, refill per ms R,
 -- level L at T. Nil until a header was seen.
@@ -42,7 +45,11 @@ local function level(L, T, cap, win)
   if l > cap then l = cap end
   return l
 end
+-- A grant leaves a margin of ${SKEW_MS} ms of refill: the provider's bucket started refilling when
+-- the first request ARRIVED, ours when it was granted; a first request slow on its way (a busy
+-- instance) would otherwise leave ours ahead of the provider's by that delay.
 local function waitFor(l, n, cap, win)
+  n = n + cap * ${SKEW_MS} / win
   if n > cap then n = cap end
   if l >= n - 1e-9 then return 0 end
   return math.ceil((n - l) * win / cap)
@@ -60,7 +67,7 @@ const STATE_TTL_MS = 2 * 86_400_000;
  * → {1, leaseId, 'ok', now} | {0, waitMs, reason, now} | {-1, 0, 'disabled', now}
  */
 export const ACQUIRE = `${NOW}${BUCKETS}
-local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hrC', 'hrR', 'hrL', 'hrT', 'htC', 'htR', 'htL', 'htT')
+local s = redis.call('HMGET', KEYS[1], 'disabled', 'coolUntil', 'exhaustUntil', 'rL', 'rT', 'tL', 'tT', 'dL', 'dT', 'hrC', 'hrR', 'hrL', 'hrT', 'htC', 'htR', 'htL', 'htT', 'seen')
 if s[1] then return {-1, 0, 'disabled', now} end
 local cool = tonumber(s[2]) or 0
 if cool > now then return {0, cool - now, 'cooling', now} end
@@ -68,6 +75,11 @@ local ex = tonumber(s[3]) or 0
 if ex > now then return {0, ex - now, 'exhausted', now} end
 local maxC = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+-- Nothing known of the key's budget yet (no limits, no answer so far): one request at a time,
+-- across all instances, probes it; its settle wakes the others ('released').
+if not s[18] and tonumber(ARGV[4]) == 0 and tonumber(ARGV[5]) == 0 and not s[10] then
+  if redis.call('ZCARD', KEYS[2]) > 0 then maxC = 1 end
+end
 if maxC > 0 and redis.call('ZCARD', KEYS[2]) >= maxC then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   return {0, math.max(1, tonumber(first[2]) - now), 'concurrency', now}
@@ -106,12 +118,17 @@ return {1, ARGV[1], 'ok', now}
  * reservation stands, which only errs on the safe side). Refunds estimate − used tokens (a
  * negative refund charges the overrun), and the request itself when it was never sent. Publishes
  * `released` when the key was at its concurrency limit, so an instance waiting on it wakes.
- * → 1 settled | 0 lease unknown
+ * → 2 settled, and it was the key's first answer (the probe: everyone waiting goes) | 1 settled | 0 lease unknown
  */
 export const SETTLE = `${NOW}${BUCKETS}
 local maxC = tonumber(ARGV[7])
 local before = redis.call('ZCARD', KEYS[2])
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+-- The key's first answer: the probing is over (see ACQUIRE); every request waiting behind it goes.
+local probed = redis.call('HSETNX', KEYS[1], 'seen', 1) == 1
+if probed then
+  redis.call('PUBLISH', ARGV[8], cjson.encode({ k = 'key', id = ARGV[10], ev = 'released', all = 1, o = ARGV[9], now = now, untilMs = now }))
+end
 local est, used, tpm, rpm = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local s = redis.call('HMGET', KEYS[1], 'tL', 'tT', 'rL', 'rT', 'htC', 'htR', 'htL', 'htT')
 if tpm > 0 and est ~= used and s[1] then
@@ -128,9 +145,10 @@ if ARGV[6] == '1' and rpm > 0 and s[3] then
   if l > rpm then l = rpm end
   redis.call('HSET', KEYS[1], 'rL', tostring(l), 'rT', now)
 end
-if maxC > 0 and before >= maxC then
+if maxC > 0 and before >= maxC and not probed then
   redis.call('PUBLISH', ARGV[8], cjson.encode({ k = 'key', id = ARGV[10], ev = 'released', o = ARGV[9], now = now, untilMs = now }))
 end
+if probed then return 2 end
 return 1
 `;
 
@@ -165,8 +183,13 @@ return {untilMs, now}
  * bound seen is kept. A header only ever lowers the level (min of ours and `remaining`): ours
  * already counts requests granted but not yet arrived. Before any rate is known the bucket assumes
  * the slowest common window, a minute (providers' documented windows: OpenAI, Groq, Anthropic).
+ * KEYS[2] = the key's leases: when the request bucket is first made, the requests granted before it
+ * existed and still in flight (but the one answering) may not have reached the provider yet: they
+ * are taken from `remaining` too.
  */
 export const LOWER = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local unseen = math.max(0, redis.call('ZCARD', KEYS[2]) - 1)
 local function lower(p, C, R, T)
   if R < 0 then return end
   local s = redis.call('HMGET', KEYS[1], p .. 'C', p .. 'R', p .. 'L', p .. 'T')
@@ -176,6 +199,7 @@ local function lower(p, C, R, T)
   if T > 0 and cap - R - 1 > 0 then rate = math.max(rate, (cap - R - 1) / T) end
   if rate <= 0 then rate = cap / 60000 end
   local l = R
+  if not oldL and p == 'hr' then l = R - unseen end
   if oldL then
     local cur = oldL + (now - (tonumber(s[4]) or now)) * oldRate
     if cur > cap then cur = cap end

@@ -28,7 +28,7 @@ function waitFor(b: Bucket, need: number): number {
 }
 
 export class LocalShare {
-  private buckets: { r: Bucket | null; t: Bucket | null; d: Bucket | null } = { r: null, t: null, d: null };
+  private buckets: { r: Bucket | null; t: Bucket | null; d: Bucket | null; h: Bucket | null } = { r: null, t: null, d: null, h: null };
   private inFlight = 0;
   private maxConcurrent = 0;
   /** Requests and tokens granted since the last `takeSpent`: charged to the shared buckets once Redis is back. */
@@ -40,20 +40,27 @@ export class LocalShare {
     private readonly maxConcurrentTotal: number,
   ) {}
 
-  /** Sizes the share for `instances` (≥ 1) starting at `now`; `startEmpty` after shared spending. */
-  reset(instances: number, now: number, startEmpty: boolean): void {
+  /**
+   * Sizes the share for `instances` (≥ 1) starting at `now`; `startEmpty` after shared spending.
+   * `provider`: the request budget the provider's headers told (capacity, refill per ms), when known:
+   * it gets its 1/N bucket too, as `limits` do.
+   */
+  reset(instances: number, now: number, startEmpty: boolean, provider: { cap: number; perMs: number } | null = null): void {
     const n = Math.max(1, instances);
     const make = (limit: number | undefined, windowMs: number): Bucket | null =>
       limit && limit > 0 ? { level: startEmpty ? 0 : limit / n, at: now, cap: limit / n, windowMs } : null;
-    this.buckets = { r: make(this.limits.rpm, 60_000), t: make(this.limits.tpm, 60_000), d: make(this.limits.rpd, 86_400_000) };
+    this.buckets = {
+      r: make(this.limits.rpm, 60_000), t: make(this.limits.tpm, 60_000), d: make(this.limits.rpd, 86_400_000),
+      h: provider && provider.cap > 0 && provider.perMs > 0 ? make(provider.cap, provider.cap / provider.perMs) : null,
+    };
     this.maxConcurrent = this.maxConcurrentTotal > 0 ? Math.max(1, Math.floor(this.maxConcurrentTotal / n)) : 0;
   }
 
   acquire(leaseId: string, estTokens: number, now: number): SharedGrant {
     if (this.maxConcurrent > 0 && this.inFlight >= this.maxConcurrent) return { ok: false, reason: 'concurrency', waitMs: 0, local: true };
-    const { r, t, d } = this.buckets;
+    const { r, t, d, h } = this.buckets;
     let wait = 0;
-    for (const [b, need] of [[r, 1], [t, estTokens], [d, 1]] as const) {
+    for (const [b, need] of [[r, 1], [t, estTokens], [d, 1], [h, 1]] as const) {
       if (!b) continue;
       refill(b, now);
       wait = Math.max(wait, waitFor(b, need));
@@ -62,6 +69,7 @@ export class LocalShare {
     if (r) r.level -= 1;
     if (t) t.level -= estTokens;
     if (d) d.level -= 1;
+    if (h) h.level -= 1;
     this.inFlight++;
     this.spentRequests++;
     this.spentTokens += estTokens;

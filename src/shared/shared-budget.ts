@@ -46,6 +46,8 @@ interface KeyEntry {
   spec: SharedKeySpec;
   names: KeyNames;
   local: LocalShare;
+  /** The provider's request budget as its headers told it (capacity, a lower bound of its refill per ms). */
+  provider: { cap: number; perMs: number } | null;
   /** The latest key event while degraded, replayed on restore. */
   pending: { state: 'disabled' | 'cooling' | 'exhausted'; untilLocal: number; reason: string } | null;
 }
@@ -127,7 +129,7 @@ export class SharedBudget {
     const id = keyId(this.input.provider, this.input.baseUrl, spec.secret);
     const local = new LocalShare(spec.limits ?? {}, spec.maxConcurrent ?? 0);
     local.reset(this.instances, this.clock.now(), false);
-    this.keys.set(spec.name, { spec, names: keyNames(this.input.shared.namespace ?? 'sb', this.input.provider, id), local, pending: null });
+    this.keys.set(spec.name, { spec, names: keyNames(this.input.shared.namespace ?? 'sb', this.input.provider, id), local, pending: null, provider: null });
     this.byId.set(id, spec.name);
   }
 
@@ -163,16 +165,17 @@ export class SharedBudget {
   }
 
   /** Releases the lease and refunds estimate − used tokens (and the request when it was never sent). */
-  async settle(keyName: string, lease: SharedLease, usedTokens: number, unsent = false): Promise<void> {
+  /** → 2 when this was the key's first answer (its probe: every waiter may go), else 1 (0: unknown lease). */
+  async settle(keyName: string, lease: SharedLease, usedTokens: number, unsent = false): Promise<number> {
     const e = this.keys.get(keyName);
-    if (!e) return;
+    if (!e) return 0;
     if (lease.local) {
       e.local.settle(lease.estTokens, usedTokens, unsent, this.clock.now());
       this.emit({ type: 'key', keyName, state: 'released', waitMs: 0 });
-      return;
+      return 1;
     }
     const l = e.spec.limits ?? {};
-    await this.quiet(KEY_SCRIPTS.settle, [e.names.state, e.names.leases], [lease.id, lease.estTokens, usedTokens, l.tpm ?? 0, l.rpm ?? 0, unsent ? 1 : 0, e.spec.maxConcurrent ?? 0, this.ep.channel, this.instanceId, e.names.id]);
+    return Number(await this.quiet(KEY_SCRIPTS.settle, [e.names.state, e.names.leases], [lease.id, lease.estTokens, usedTokens, l.tpm ?? 0, l.rpm ?? 0, unsent ? 1 : 0, e.spec.maxConcurrent ?? 0, this.ep.channel, this.instanceId, e.names.id]));
   }
 
   /** A 401: the key is dead on every instance. */
@@ -196,7 +199,16 @@ export class SharedBudget {
     if (!e) return;
     const n = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? -1 : Math.max(0, Math.floor(v)));
     if (n(h.remainingRequests) < 0 && n(h.remainingTokens) < 0) return;
-    await this.quiet(KEY_SCRIPTS.lower, [e.names.state], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
+    // Kept here too, for the degraded mode's 1/N share (the same lower bound of the rate as LOWER).
+    const cap = n(h.limitRequests);
+    const remaining = n(h.remainingRequests);
+    const reset = n(h.resetRequestsMs);
+    if (cap > 0 && remaining >= 0) {
+      const bound = reset > 0 && cap - remaining - 1 > 0 ? (cap - remaining - 1) / reset : 0;
+      const perMs = Math.max(e.provider?.cap === cap ? e.provider.perMs : 0, bound) || cap / 60_000;
+      e.provider = { cap, perMs };
+    }
+    await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
   }
 
   report(): SharedReport {
@@ -258,7 +270,7 @@ export class SharedBudget {
   }
 
   private onMessage(raw: string): void {
-    let m: { k?: string; o?: string; id?: string; ev?: string; state?: string; now?: number; untilMs?: number; trips?: number; reason?: string; n?: number };
+    let m: { k?: string; o?: string; id?: string; ev?: string; state?: string; now?: number; untilMs?: number; trips?: number; reason?: string; n?: number; all?: number };
     try {
       m = JSON.parse(raw);
     } catch {
@@ -274,7 +286,7 @@ export class SharedBudget {
       const keyName = m.id === undefined ? undefined : this.byId.get(m.id);
       if (keyName === undefined) return;
       const state = m.ev as 'disabled' | 'cooling' | 'exhausted' | 'released';
-      this.emit({ type: 'key', keyName, state, waitMs, ...(m.reason ? { reason: m.reason } : {}) });
+      this.emit({ type: 'key', keyName, state, waitMs, ...(m.reason ? { reason: m.reason } : {}), ...(m.all ? { all: true } : {}) });
     } else if (m.k === 'breaker') {
       const state = m.state === 'open' || m.state === 'halfOpen' ? m.state : 'closed';
       this.emit({ type: 'breaker', state, waitMs, trips: Number(m.trips ?? 0) });
@@ -284,7 +296,7 @@ export class SharedBudget {
   private enterDegraded(reason: string): void {
     this.input.logger?.warn({ provider: this.input.provider, reason }, `shared: the Redis link is degraded (${reason}); spending at most 1/${this.instances} of each limit until it is back`);
     const now = this.clock.now();
-    for (const e of this.keys.values()) e.local.reset(this.instances, now, this.everUp);
+    for (const e of this.keys.values()) e.local.reset(this.instances, now, this.everUp, e.provider);
     this.emit({ type: 'degraded', reason });
   }
 

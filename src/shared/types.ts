@@ -50,7 +50,8 @@ export type SharedBreakerState = 'open' | 'halfOpen' | 'closed';
 
 /** What arrives from the other instances (Pub/Sub) and from the link; never this instance's own. */
 export type SharedEvent =
-  | { type: 'key'; keyName: string; state: SharedKeyState; waitMs: number; reason?: string }
+  /** `all` on a `released`: the key's probe answered, every request waiting for it may ask again. */
+  | { type: 'key'; keyName: string; state: SharedKeyState; waitMs: number; reason?: string; all?: boolean }
   | { type: 'breaker'; state: SharedBreakerState; waitMs: number; trips: number }
   | { type: 'degraded'; reason: string }
   | { type: 'restored' };

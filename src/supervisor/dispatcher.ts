@@ -170,14 +170,17 @@ export class Dispatcher {
 
   /**
    * A lease on `keyName` was released (here or on another instance): the first request waiting for
-   * one asks again now instead of at the lease's expiry. One per release: a release frees one place.
+   * one asks again now instead of at the lease's expiry. One per release (a release frees one
+   * place), or `all` when the key's first answer ended its probing.
    */
-  wakeShared(keyName: string): void {
+  wakeShared(keyName: string, all = false): void {
     for (const [timer, w] of this.sharedWaits) {
       if (w.keyName !== keyName) continue;
       this.host.clock.clearTimeout(timer);
       this.sharedWaits.delete(timer);
-      if (w.entry.phase === 'awaitingKey') return this.awaitKey(w.entry, true);
+      if (w.entry.phase !== 'awaitingKey') continue;
+      this.awaitKey(w.entry, true);
+      if (!all) return;
     }
   }
 

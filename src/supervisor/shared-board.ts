@@ -66,7 +66,7 @@ export function attachShared(o: {
       breakerSync(state, waitMs, trips) {
         (children()['breaker'] as ActorRefFrom<typeof circuitBreakerMachine> | undefined)?.send({ type: 'breaker.sync', state, waitMs, ...(trips !== undefined ? { trips } : {}) });
       },
-      wake: (name) => d.wakeShared(name),
+      wake: (name, all) => d.wakeShared(name, all),
       pace(name, waitMs) {
         slot(name)?.send({ type: 'key.budgetSpent', untilMs: o.clock.now() + waitMs, waitMs, reason: 'budget' });
       },

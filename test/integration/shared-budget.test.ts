@@ -47,15 +47,16 @@ describe('shared budgets across instances (real redis-server)', () => {
     await c.close();
     // Capacity 30, refilling 0.5 per second: never more than that, whatever the interleaving.
     expect(grants).toBeLessThanOrEqual(30 + Math.floor((elapsedMs + 1) / 2_000));
-    expect(grants).toBeGreaterThanOrEqual(30);
-    // Every refusal is an exact wait (a fraction of the 2 s per request), never a poll hint.
+    // The whole capacity but the last request, kept as the 250 ms refill margin (see waitFor).
+    expect(grants).toBeGreaterThanOrEqual(29);
+    // Every refusal is an exact wait (a fraction of the 2 s per request, plus the margin), never a poll hint.
     expect(waits.length).toBe(80 - grants);
-    for (const w of waits) expect(w).toBeGreaterThan(0), expect(w).toBeLessThanOrEqual(2_000);
+    for (const w of waits) expect(w).toBeGreaterThan(0), expect(w).toBeLessThanOrEqual(2_250);
   });
 
   it('keeps concurrency leases across three instances at maxConcurrent, and a release wakes the others', async () => {
     const i = fresh();
-    const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 2 }];
+    const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 2, limits: { rpm: 1_000 } }];
     const [a, b, c] = [await i.make(keys), await i.make(keys), await i.make(keys)];
     const answers = await Promise.all([a, b, c, a, b, c].map((x) => x.acquire('k', 1)));
     const leases = answers.map((g, n) => ({ g, n })).filter(({ g }) => g.ok);
@@ -85,6 +86,21 @@ describe('shared budgets across instances (real redis-server)', () => {
     // The exact wait the script answered (the lease's expiry on Redis's clock), then it is free.
     await new Promise((r) => setTimeout(r, waitMs + 5));
     expect((await alive.acquire('k', 1)).ok).toBe(true);
+  });
+
+  it('lets one request at a time probe a key nothing is known of, across instances, until its first answer', async () => {
+    const i = fresh();
+    const keys = [{ name: 'k', secret: SECRET }];
+    const [a, b] = [await i.make(keys), await i.make(keys)];
+    const probe = await a.acquire('k', 1);
+    expect(probe.ok).toBe(true);
+    expect(await b.acquire('k', 1)).toMatchObject({ ok: false, reason: 'concurrency' });
+    // Its answer wakes every request waiting behind it, not one (a release of one lease would).
+    const woke = nextEvent(b, (e) => e.type === 'key' && e.state === 'released' && e.all === true, 1_000);
+    expect(await a.settle('k', (probe as { lease: SharedLease }).lease, 1)).toBe(2);
+    await woke;
+    const after = await Promise.all([a.acquire('k', 1), b.acquire('k', 1), b.acquire('k', 1)]);
+    expect(after.every((g) => g.ok)).toBe(true);
   });
 
   it('keeps the later of two cooling waits, whichever instance reports last', async () => {
@@ -135,6 +151,19 @@ describe('shared budgets across instances (real redis-server)', () => {
     expect(g).toMatchObject({ ok: false, reason: 'headers' });
     expect((g as { waitMs: number }).waitMs).toBeGreaterThan(900);
     expect((g as { waitMs: number }).waitMs).toBeLessThanOrEqual(1_100);
+  });
+
+  it("takes the requests still in flight from the provider's first remaining count (they may not have arrived yet)", async () => {
+    const i = fresh();
+    const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
+    const [a, b] = [await i.make(keys), await i.make(keys)];
+    // Three requests out before any header is known; the first answer says 8 of 10 left.
+    for (const x of [a, b, a]) expect((await x.acquire('k', 1)).ok).toBe(true);
+    await a.lowerFromHeaders('k', { limitRequests: 10, remainingRequests: 8, resetRequestsMs: 60_000 });
+    let granted = 0;
+    for (let n = 0; n < 10; n++) if ((await (n % 2 ? a : b).acquire('k', 1)).ok) granted++;
+    // 8 left as the provider counted, minus the 2 other requests it may not have seen.
+    expect(granted).toBe(6);
   });
 
   it('counts the instances alive by heartbeat, and forgets one that stopped', async () => {

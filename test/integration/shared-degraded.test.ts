@@ -41,7 +41,7 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
     expect((g as { waitMs: number }).waitMs).toBeLessThanOrEqual(2_000);
     // And 1/2 of maxConcurrent 4 in flight at once.
     expect(await b.acquire('k', 1)).toMatchObject({ ok: false, local: true });
-    await expect(a.settle('k', { id: 'x', estTokens: 1, local: false }, 1)).resolves.toBeUndefined();
+    await expect(a.settle('k', { id: 'x', estTokens: 1, local: false }, 1)).resolves.toBe(0);
     await expect(a.disable('k')).resolves.toBeUndefined();
     await expect(a.breaker.trip()).resolves.toBeNull();
     expect(await a.breaker.probe()).toEqual({ ok: true, lease: null });

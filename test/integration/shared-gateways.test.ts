@@ -62,7 +62,7 @@ async function chat(url: string, content: string): Promise<number> {
 }
 
 describe('gateway processes sharing through Redis (real redis-server, simulator on loopback)', () => {
-  it('three processes on one key with limits.rpm: 0 requests over the limit the simulator enforces, every chat answered', async () => {
+  it('three processes on one key with limits.rpm: 0 requests over the limit the simulator enforces, every chat answered', { timeout: 90_000 }, async () => {
     const secret = 'sk-gw-shared-rpm-00001';
     sim.configure({ keys: { [secret]: { rateLimit: { requestsPerMinute: 90 } } } });
     // A generous command timeout: this test is about sharing, not about a loaded machine making one

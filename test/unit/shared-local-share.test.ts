@@ -15,6 +15,16 @@ describe("the degraded mode's local share (1/N of each limit)", () => {
     expect(granted).toBe(20);
   });
 
+  it("spends at most 1/N of the provider's request budget its headers told, when no limits are set", () => {
+    const share = new LocalShare({}, 0);
+    // 50 requests refilled at 50/s (0.05 per ms) over 2 instances: 25 at 25/s, none banked.
+    share.reset(2, 0, true, { cap: 50, perMs: 0.05 });
+    expect(share.acquire('a', 1, 0)).toMatchObject({ ok: false, reason: 'budget', waitMs: 40 });
+    let granted = 0;
+    for (let t = 0; t <= 1_000; t += 5) if (share.acquire(`h${t}`, 1, t).ok) granted++;
+    expect(granted).toBe(25);
+  });
+
   it('starts full at 1/N when Redis was never reached', () => {
     const share = new LocalShare({ rpm: 60 }, 0);
     share.reset(2, 0, false);
