@@ -7,6 +7,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js';
 import { CLI, health, startGatewayProcess, waitUntil, type GatewayProcess } from '../support/gateway.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { inspectClient } from '../support/shared.js';
 
 /**
  * Separate `switchboard serve` processes sharing keys through a real redis-server, in front of
@@ -74,6 +75,22 @@ describe('gateway processes sharing through Redis (real redis-server, simulator 
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(sim.stats().providers.openai.rateLimited).toBe(0);
     expect(sim.stats().providers.openai.requests).toBe(94);
+    // Nothing the gateways wrote to Redis names the key: scan every key and value.
+    const c = await inspectClient(redis.url);
+    const dump: string[] = [];
+    for await (const batch of c.scanIterator({ COUNT: 100 })) {
+      for (const key of batch as unknown as string[]) {
+        // Read as values (DUMP may compress a long string, hiding what it holds).
+        const type = await c.type(key);
+        if (type === 'hash') dump.push(key, JSON.stringify(await c.hGetAll(key)));
+        else if (type === 'zset') dump.push(key, JSON.stringify(await c.zRangeWithScores(key, 0, -1)));
+        else if (type === 'string') dump.push(key, String(await c.get(key)));
+        else dump.push(key, type);
+      }
+    }
+    await c.close();
+    expect(dump.length).toBeGreaterThan(2);
+    for (const fragment of [secret, secret.slice(-12), secret.slice(0, 12)]) expect(dump.join('\n')).not.toContain(fragment);
   });
 
   it('keeps maxConcurrent 2 across three processes at the provider', async () => {
