@@ -1,54 +1,23 @@
 import { invalid } from '../../options.js';
-import type { RoutedChunk } from '../../router/index.js';
 import { readJsonObject } from '../body.js';
 import type { RequestContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { sendJsonText } from '../respond.js';
-import { StalledClientError, StreamWriter } from '../stream-writer.js';
 import { anthropicErrorBody, writeAnthropicError } from './anthropic-errors.js';
 import { toAnthropicMessage } from './messages-reply.js';
 import { fromMessagesRequest, type ParsedMessagesRequest } from './messages-request.js';
 import { AnthropicStreamEncoder, sse } from './messages-stream.js';
+import { streamEvents } from './event-stream.js';
 
-/**
- * Streams in Anthropic's events. Nothing is written before the first chunk, so a failure until then
- * (after retries and fallbacks) is an ordinary error answer with its status; after it, an `error`
- * event ends the stream, as the API does for an overloaded stream.
- */
-async function streamMessages(ctx: RequestContext, parsed: ParsedMessagesRequest): Promise<void> {
-  const { res } = ctx;
-  const out = new StreamWriter(res, ctx.clock, ctx.writeTimeoutMs);
+/** Streams in Anthropic's events; after the start a failure ends with an `error` event, as the API does. */
+function streamMessages(ctx: RequestContext, parsed: ParsedMessagesRequest): Promise<void> {
   const encoder = new AnthropicStreamEncoder(`msg_${ctx.requestId}`);
-  let started = false;
-  const begin = (model: string, provider?: string, fallbackFrom?: string): Promise<void> | void => {
-    started = true;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-request-id': ctx.requestId,
-      ...(provider ? { 'x-switchboard-provider': provider } : {}),
-      ...(fallbackFrom ? { 'x-switchboard-fallback-from': fallbackFrom } : {}),
-    });
-    return out.write(encoder.start(model));
-  };
-  try {
-    for await (const chunk of ctx.router.chatStream(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal }) as AsyncIterable<RoutedChunk>) {
-      if (!started) await begin(chunk.model, chunk.provider, chunk.fallbackFrom);
-      const text = encoder.push(chunk);
-      if (text) await out.write(text);
-    }
-  } catch (error) {
-    if (error instanceof StalledClientError) {
-      // The loop is left (the upstream call is aborted); the socket goes with its unread buffer.
-      res.destroy();
-      return;
-    }
-    if (!started) throw error;
-    if (!res.destroyed) res.end(sse('error', { error: anthropicErrorBody(error, ctx.secrets).body.error as Record<string, unknown> }));
-    return;
-  }
-  if (!started) await begin(parsed.request.model);
-  res.end(encoder.end());
+  return streamEvents(ctx, parsed.request, {
+    start: (model) => encoder.start(model),
+    push: (chunk) => encoder.push(chunk),
+    end: () => encoder.end(),
+    error: (error) => sse('error', { error: anthropicErrorBody(error, ctx.secrets).body.error as Record<string, unknown> }),
+  });
 }
 
 /** `POST /v1/messages`: Anthropic's Messages API over the router, errors in Anthropic's shape. */

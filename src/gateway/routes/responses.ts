@@ -1,56 +1,25 @@
 import { invalid } from '../../options.js';
-import type { RoutedChunk } from '../../router/index.js';
 import { readJsonObject } from '../body.js';
 import type { RequestContext } from '../context.js';
 import { describeError, publicMessage, writeError } from '../errors.js';
 import { sendJsonText } from '../respond.js';
-import { StalledClientError, StreamWriter } from '../stream-writer.js';
 import { toResponse } from './responses-reply.js';
 import { fromResponsesRequest, type ParsedResponsesRequest } from './responses-request.js';
 import { ResponsesStreamEncoder } from './responses-stream.js';
+import { streamEvents } from './event-stream.js';
 
-/**
- * Streams the Responses API's typed events. Nothing is written before the first chunk, so a failure
- * until then (after retries and fallbacks) is an ordinary JSON error with its status; after it, an
- * `error` event ends the stream.
- */
-async function streamResponse(ctx: RequestContext, parsed: ParsedResponsesRequest, id: string, createdAt: number): Promise<void> {
-  const { res } = ctx;
-  const out = new StreamWriter(res, ctx.clock, ctx.writeTimeoutMs);
+/** Streams the Responses API's typed events; after the start a failure ends with an `error` event. */
+function streamResponse(ctx: RequestContext, parsed: ParsedResponsesRequest, id: string, createdAt: number): Promise<void> {
   const encoder = new ResponsesStreamEncoder(id, createdAt, parsed.echo);
-  let started = false;
-  const begin = (model: string, provider?: string, fallbackFrom?: string): Promise<void> | void => {
-    started = true;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-request-id': ctx.requestId,
-      ...(provider ? { 'x-switchboard-provider': provider } : {}),
-      ...(fallbackFrom ? { 'x-switchboard-fallback-from': fallbackFrom } : {}),
-    });
-    return out.write(encoder.start(model, fallbackFrom));
-  };
-  try {
-    for await (const chunk of ctx.router.chatStream(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal }) as AsyncIterable<RoutedChunk>) {
-      if (!started) await begin(chunk.model, chunk.provider, chunk.fallbackFrom);
-      const text = encoder.push(chunk);
-      if (text) await out.write(text);
-    }
-  } catch (error) {
-    if (error instanceof StalledClientError) {
-      // The loop is left (the upstream call is aborted); the socket goes with its unread buffer.
-      res.destroy();
-      return;
-    }
-    if (!started) throw error;
-    if (!res.destroyed) {
+  return streamEvents(ctx, parsed.request, {
+    start: (model, fallbackFrom) => encoder.start(model, fallbackFrom),
+    push: (chunk) => encoder.push(chunk),
+    end: () => encoder.end(),
+    error: (error) => {
       const d = describeError(error);
-      res.end(encoder.event('error', { code: d.code, message: publicMessage(d.message, ctx.secrets), param: d.param }));
-    }
-    return;
-  }
-  if (!started) await begin(parsed.request.model);
-  res.end(encoder.end());
+      return encoder.event('error', { code: d.code, message: publicMessage(d.message, ctx.secrets), param: d.param });
+    },
+  });
 }
 
 /** `POST /v1/responses`: OpenAI's Responses API over the router, for every provider. */
