@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { nextEvent, sharedInstances } from '../support/shared.js';
+import { nextEvent, sharedInstances, untilRedisPassed } from '../support/shared.js';
 
 let redis: RedisServer;
 let ns = 0;
@@ -44,7 +44,7 @@ describe('the breaker shared per provider endpoint (real redis-server)', () => {
     await a!.breaker.trip();
     const early = await b!.breaker.probe();
     expect(early).toMatchObject({ ok: false, state: 'open' });
-    await new Promise((r) => setTimeout(r, (early as { waitMs: number }).waitMs + 5));
+    await untilRedisPassed(redis.url, (early as { waitMs: number }).waitMs);
     const halfOpenSeen = nextEvent(c!, (e) => e.type === 'breaker' && e.state === 'halfOpen', 1_000);
     const answers = await Promise.all(all.flatMap((x) => [x.breaker.probe(), x.breaker.probe(), x.breaker.probe()]));
     const probes = answers.filter((g) => g.ok);
@@ -67,7 +67,7 @@ describe('the breaker shared per provider endpoint (real redis-server)', () => {
     const [a, b] = [await instances.make(keys), await instances.make(keys)];
     await a.breaker.trip();
     const early = await a.breaker.probe();
-    await new Promise((r) => setTimeout(r, (early as { waitMs: number }).waitMs + 5));
+    await untilRedisPassed(redis.url, (early as { waitMs: number }).waitMs);
     const probe = await a.breaker.probe();
     expect(probe.ok).toBe(true);
     const reopened = nextEvent(b, (e) => e.type === 'breaker' && e.state === 'open', 1_000);

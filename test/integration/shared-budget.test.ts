@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SharedGrant, SharedLease } from '../../src/shared/types.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { inspectClient, nextEvent, redisNow, sharedInstances } from '../support/shared.js';
+import { inspectClient, nextEvent, redisNow, sharedInstances, untilRedisPassed } from '../support/shared.js';
 
 const SECRET = 'sk-live-DO-NOT-LEAK-7f3a9c21b8e44d06';
 
@@ -84,7 +84,7 @@ describe('shared budgets across instances (real redis-server)', () => {
     expect(waitMs).toBeGreaterThan(0);
     expect(waitMs).toBeLessThanOrEqual(300);
     // The exact wait the script answered (the lease's expiry on Redis's clock), then it is free.
-    await new Promise((r) => setTimeout(r, waitMs + 5));
+    await untilRedisPassed(redis.url, waitMs);
     expect((await alive.acquire('k', 1)).ok).toBe(true);
   });
 

@@ -57,3 +57,22 @@ export async function redisNow(c: Awaited<ReturnType<typeof inspectClient>>): Pr
   const [s, us] = (await c.sendCommand(['TIME'])) as [string, string];
   return Number(s) * 1000 + Math.floor(Number(us) / 1000);
 }
+
+/**
+ * Waits until Redis's own clock (`TIME`, which the scripts read and a test cannot move) has passed
+ * `waitMs` from now: reads it between event-loop turns, bounded in real time. Not a sleep: it ends
+ * on the condition the script's answer names.
+ */
+export async function untilRedisPassed(url: string, waitMs: number, boundMs = 5_000): Promise<void> {
+  const c = await inspectClient(url);
+  try {
+    const at = (await redisNow(c)) + waitMs;
+    const start = Date.now();
+    while ((await redisNow(c)) <= at) {
+      if (Date.now() - start > boundMs) throw new Error(`Redis's clock did not pass +${waitMs} ms within ${boundMs} ms`);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    await c.close();
+  }
+}
