@@ -5,7 +5,10 @@ import type { StreamingTransport } from '../transport/types.js';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** An undici transport that counts the HTTP exchanges in flight. */
+/**
+ * An undici transport that counts the HTTP exchanges in flight (a stream counts until its body is
+ * read to the end or abandoned), so a driver knows when an answer is still on its way.
+ */
 export function countingTransport(): { transport: StreamingTransport; busy: () => number; close: () => Promise<void> } {
   const inner = createUndiciTransport();
   let busy = 0;
@@ -13,6 +16,25 @@ export function countingTransport(): { transport: StreamingTransport; busy: () =
     busy++;
     return inner(request, signal).finally(() => busy--);
   }) as StreamingTransport;
+  transport.stream = async (request, signal) => {
+    busy++;
+    let res;
+    try {
+      res = await inner.stream(request, signal);
+    } catch (error) {
+      busy--;
+      throw error;
+    }
+    const body = res.body;
+    async function* counted(): AsyncIterable<string> {
+      try {
+        yield* body;
+      } finally {
+        busy--;
+      }
+    }
+    return { ...res, body: counted() };
+  };
   return { transport, busy: () => busy, close: () => inner.close() };
 }
 

@@ -3,43 +3,12 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { mulberry32 } from '../../src/sim/random.js';
 import { createSupervisor, type Board } from '../../src/supervisor/index.js';
 import type { SupervisorOptions } from '../../src/options.js';
-import type { StreamingTransport } from '../../src/transport/types.js';
-import { createUndiciTransport } from '../../src/transport/undici.js';
 import type { Provider } from '../../src/types.js';
 import { T0 } from './board.js';
+import { countingTransport } from '../../src/cli/demo-clock.js';
 
-/**
- * An undici transport that counts the HTTP exchanges in flight (a stream counts until its body is
- * read to the end or abandoned), so a driver knows when an answer is still on its way.
- */
-export function countingTransport(): { transport: StreamingTransport; busy: () => number; close: () => Promise<void> } {
-  const inner = createUndiciTransport();
-  let busy = 0;
-  const transport = ((request, signal) => {
-    busy++;
-    return inner(request, signal).finally(() => busy--);
-  }) as StreamingTransport;
-  transport.stream = async (request, signal) => {
-    busy++;
-    let res;
-    try {
-      res = await inner.stream(request, signal);
-    } catch (error) {
-      busy--;
-      throw error;
-    }
-    const body = res.body;
-    async function* counted(): AsyncIterable<string> {
-      try {
-        yield* body;
-      } finally {
-        busy--;
-      }
-    }
-    return { ...res, body: counted() };
-  };
-  return { transport, busy: () => busy, close: () => inner.close() };
-}
+export { countingTransport };
+
 
 /** What `drive` asks before it moves a clock: is anything on its way over a socket? */
 interface Gate {
