@@ -180,16 +180,18 @@ return {untilMs, now}
  * a continuously refilling bucket shared by all instances, as the provider keeps it: capacity the
  * limit, refilling at a LOWER BOUND of the provider's rate — `remaining` is rounded down and the
  * reset up, so (limit − remaining − 1) / reset never exceeds the true rate; the best (largest) lower
- * bound seen is kept. A header only ever lowers the level (min of ours and `remaining`): ours
- * already counts requests granted but not yet arrived. Before any rate is known the bucket assumes
- * the slowest common window, a minute (providers' documented windows: OpenAI, Groq, Anthropic).
- * KEYS[2] = the key's leases: when the request bucket is first made, the requests granted before it
- * existed and still in flight (but the one answering) may not have reached the provider yet: they
- * are taken from `remaining` too.
+ * bound seen is kept. A header only ever lowers the level. Before any rate is known the bucket
+ * assumes the slowest common window, a minute (providers' documented windows: OpenAI, Groq, Anthropic).
+ * KEYS[2] = the key's leases. `remaining` was counted when this answer's request reached the
+ * provider; every other request still in flight (a lease not yet settled, across all instances) may
+ * have reached it after that, so it is taken from `remaining` before the min with ours: setting the
+ * level to a bare `remaining` would forget them, and the instances would over-admit by as many.
+ * (One that arrived before is taken twice, which only errs on the safe side for one refill.)
  */
 export const LOWER = `${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local unseen = math.max(0, redis.call('ZCARD', KEYS[2]) - 1)
+-- The answering request's own lease was settled just before (and if not, counting it once more is safe).
+local unseen = redis.call('ZCARD', KEYS[2])
 local function lower(p, C, R, T)
   if R < 0 then return end
   local s = redis.call('HMGET', KEYS[1], p .. 'C', p .. 'R', p .. 'L', p .. 'T')
@@ -199,7 +201,7 @@ local function lower(p, C, R, T)
   if T > 0 and cap - R - 1 > 0 then rate = math.max(rate, (cap - R - 1) / T) end
   if rate <= 0 then rate = cap / 60000 end
   local l = R
-  if not oldL and p == 'hr' then l = R - unseen end
+  if p == 'hr' then l = R - unseen end
   if oldL then
     local cur = oldL + (now - (tonumber(s[4]) or now)) * oldRate
     if cur > cap then cur = cap end

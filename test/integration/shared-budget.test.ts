@@ -157,13 +157,34 @@ describe('shared budgets across instances (real redis-server)', () => {
     const i = fresh();
     const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
-    // Three requests out before any header is known; the first answer says 8 of 10 left.
-    for (const x of [a, b, a]) expect((await x.acquire('k', 1)).ok).toBe(true);
+    // Three requests out before any header is known; the first answer (settled, as the dispatcher
+    // does, before its headers are read) says 8 of 10 left.
+    const out: SharedGrant[] = [];
+    for (const x of [a, b, a]) out.push(await x.acquire('k', 1));
+    expect(out.every(granted)).toBe(true);
+    await a.settle('k', (out[0] as { lease: SharedLease }).lease, 1);
     await a.lowerFromHeaders('k', { limitRequests: 10, remainingRequests: 8, resetRequestsMs: 60_000 });
-    let granted = 0;
-    for (let n = 0; n < 10; n++) if ((await (n % 2 ? a : b).acquire('k', 1)).ok) granted++;
+    let n = 0;
+    for (let k = 0; k < 10; k++) if ((await (k % 2 ? a : b).acquire('k', 1)).ok) n++;
     // 8 left as the provider counted, minus the 2 other requests it may not have seen.
-    expect(granted).toBe(6);
+    expect(n).toBe(6);
+  });
+
+  it('takes the requests in flight from every later remaining count too, not only the first', async () => {
+    const i = fresh();
+    const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
+    const [a, b] = [await i.make(keys), await i.make(keys)];
+    await a.lowerFromHeaders('k', { limitRequests: 100, remainingRequests: 100, resetRequestsMs: 60_000 });
+    // Ten granted (our level 90); one answers with a remaining of 20 (the provider's window is
+    // tighter than we knew), nine still in flight: 20 − 9 = 11 left, not 20.
+    const out: SharedGrant[] = [];
+    for (let k = 0; k < 10; k++) out.push(await (k % 2 ? a : b).acquire('k', 1));
+    expect(out.every(granted)).toBe(true);
+    await b.settle('k', (out[1] as { lease: SharedLease }).lease, 1);
+    await b.lowerFromHeaders('k', { limitRequests: 100, remainingRequests: 20, resetRequestsMs: 60_000 });
+    let n = 0;
+    for (let k = 0; k < 20; k++) if ((await (k % 2 ? a : b).acquire('k', 1)).ok) n++;
+    expect(n).toBe(11);
   });
 
   it('counts the instances alive by heartbeat, and forgets one that stopped', async () => {
