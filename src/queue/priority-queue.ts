@@ -11,19 +11,38 @@ export interface Queueable {
   queued: boolean;
 }
 
+/**
+ * A slot the head has passed is cleared at once: an entry that left the queue must not stay
+ * reachable from it (the array lives long, so whatever it still holds — the request, its answer —
+ * would survive the young generation's collections and be copied into the old one; under load
+ * that copying was most of the supervisor's collector time).
+ */
 class Fifo<T extends Queueable> {
-  items: T[] = [];
+  items: Array<T | undefined> = [];
   head = 0;
   live = 0;
 
   peek(): T | undefined {
     const items = this.items;
-    while (this.head < items.length && !items[this.head]!.queued) this.head++;
-    if (this.head > 1024 && this.head * 2 > items.length) {
-      this.items = items.slice(this.head);
+    let head = this.head;
+    while (head < items.length && !items[head]!.queued) items[head++] = undefined;
+    if (head === items.length) {
+      // Empty: start over at the front (the backing store is kept for the next pushes).
+      items.length = 0;
       this.head = 0;
+      return undefined;
     }
-    return this.items[this.head];
+    if (head > 1024 && head * 2 > items.length) {
+      this.items = items.slice(head);
+      head = 0;
+    }
+    this.head = head;
+    return this.items[head];
+  }
+
+  /** The head (just peeked) left the queue: clear its slot now, not at the next peek. */
+  dropHead(): void {
+    this.items[this.head++] = undefined;
   }
 }
 
@@ -68,7 +87,10 @@ export class PriorityQueue<T extends Queueable> {
 
   shift(): T | undefined {
     const best = this.peek();
-    if (best) this.remove(best);
+    if (best) {
+      this.remove(best);
+      this.lists[best.level].dropHead();
+    }
     return best;
   }
 
@@ -86,7 +108,7 @@ export class PriorityQueue<T extends Queueable> {
     for (const list of this.lists) {
       for (let i = list.head; i < list.items.length; i++) {
         const item = list.items[i]!;
-        if (item.queued) {
+        if (item?.queued) {
           item.queued = false;
           out.push(item);
         }

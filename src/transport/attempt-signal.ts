@@ -5,22 +5,25 @@
  * `removeEventListener('abort')`, `throwIfAborted()` — and is its own controller (`abort()`).
  * It is handed out typed as `AbortSignal` (`.signal`); it is not one for `AbortSignal.any` and the like.
  */
+/** A function, or an object with `handleEvent` (as EventTarget takes: no closure needed). */
+type Listener = ((event: unknown) => void) | { handleEvent(event: unknown): void };
+
 export class AttemptSignal {
   aborted = false;
   reason: unknown = undefined;
   onabort: null = null;
-  private listeners: Array<(event: unknown) => void> | null = null;
+  private listeners: Array<Listener> | null = null;
 
   get signal(): AbortSignal {
     return this as unknown as AbortSignal;
   }
 
-  addEventListener(type: string, listener: (event: unknown) => void): void {
+  addEventListener(type: string, listener: Listener): void {
     if (type !== 'abort' || this.aborted) return;
     (this.listeners ??= []).push(listener);
   }
 
-  removeEventListener(type: string, listener: (event: unknown) => void): void {
+  removeEventListener(type: string, listener: Listener): void {
     if (type !== 'abort' || !this.listeners) return;
     const at = this.listeners.indexOf(listener);
     if (at >= 0) this.listeners.splice(at, 1);
@@ -36,6 +39,8 @@ export class AttemptSignal {
     this.reason = reason;
     const listeners = this.listeners;
     this.listeners = null;
-    if (listeners) for (const fn of listeners) fn({ type: 'abort', target: this });
+    if (!listeners) return;
+    const event = { type: 'abort', target: this };
+    for (const l of listeners) typeof l === 'function' ? l(event) : l.handleEvent(event);
   }
 }

@@ -1,7 +1,10 @@
 import { Pool } from 'undici';
 import { TransportError } from '../errors.js';
+import { describe, errorCode } from './failure.js';
 import type { HttpRequest, HttpResponse, StreamResponse, Transport } from './types.js';
-import { DeclaredTooLarge, WholeBodyHandler } from './whole-body-handler.js';
+import { WholeBodyHandler } from './whole-body-handler.js';
+
+export { BodyTooLargeError } from './failure.js';
 
 export interface UndiciTransportOptions {
   /** Largest body read, in bytes (default 16 MiB). A larger one rejects `SB_BODY_TOO_LARGE`. */
@@ -25,53 +28,8 @@ export interface UndiciTransportOptions {
 /** A `Transport` over undici keep-alive pools; `close()` closes every pool (in-flight requests finish first). */
 export type UndiciTransport = Transport & { close(): Promise<void>; stream(request: HttpRequest, signal: AbortSignal): Promise<StreamResponse> };
 
-/**
- * The body was larger than `maxBodyBytes`. An answer did come (`status`), but it cannot be read:
- * the supervisor should report it to the caller as `BadResponseError(message, status)`
- * (`SB_BAD_RESPONSE`: the provider's body is not what its API promises), retried like any bad 2xx body.
- */
-export class BodyTooLargeError extends TransportError {
-  readonly status: number;
-  readonly limitBytes: number;
-  constructor(status: number, limitBytes: number, detail: string) {
-    super('SB_BODY_TOO_LARGE', `provider answered ${status} with a body over ${limitBytes} bytes (${detail})`);
-    this.name = 'BodyTooLargeError';
-    this.status = status;
-    this.limitBytes = limitBytes;
-  }
-}
-
 const MIB = 1024 * 1024;
 const TEN_MINUTES = 600_000;
-
-/** Undici's error for a body past `maxResponseSize` (undici/lib/core/errors.js). */
-const UND_ERR_RES_EXCEEDED_MAX_SIZE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
-
-/**
- * The code of a failure with no HTTP answer: undici's (`UND_ERR_SOCKET`, `UND_ERR_HEADERS_TIMEOUT`,
- * `UND_ERR_BODY_TIMEOUT`, `UND_ERR_CONNECT_TIMEOUT` …) or the system's (`ECONNREFUSED`,
- * `ECONNRESET`, `ENOTFOUND` …). Happy-eyeballs connects fail with an `AggregateError` whose
- * members carry the code.
- */
-function errorCode(err: unknown): string {
-  if (err !== null && typeof err === 'object') {
-    const e = err as { code?: unknown; errors?: unknown; cause?: unknown };
-    if (typeof e.code === 'string' && e.code !== '') return e.code;
-    if (Array.isArray(e.errors)) {
-      for (const inner of e.errors) {
-        const c = (inner as { code?: unknown } | null)?.code;
-        if (typeof c === 'string' && c !== '') return c;
-      }
-    }
-    if (e.cause !== undefined && e.cause !== err) return errorCode(e.cause);
-  }
-  return 'ETRANSPORT';
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
-}
 
 /**
  * No URL object per request: `scheme://host[:port]` ends at the first '/' after the '//'; the rest
@@ -144,18 +102,9 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     if (closed) return Promise.reject(new TransportError('UND_ERR_CLOSED', 'transport is closed'));
     const { origin, path } = splitUrl(req.url);
     const pool = poolFor(origin);
+    // The handler holds everything it needs (no closure per request: see WholeBodyHandler).
     return new Promise<HttpResponse>((resolve, reject) => {
-      const fail = (err: unknown, status: number): void => {
-        if (signal.aborted) return reject(signal.reason);
-        if (err instanceof DeclaredTooLarge) return reject(new BodyTooLargeError(err.status, maxBodyBytes, err.message));
-        const code = errorCode(err);
-        if (code === UND_ERR_RES_EXCEEDED_MAX_SIZE) return reject(new BodyTooLargeError(status, maxBodyBytes, 'read past the limit'));
-        // The query is left out of the message: it is not ours to show.
-        const q = path.indexOf('?');
-        const where = `${req.method} ${origin}${q === -1 ? path : path.slice(0, q)}`;
-        reject(new TransportError(code, `${where} failed${status ? ` after status ${status}` : ''}: ${describe(err)}`));
-      };
-      pool.dispatch({ method: req.method, path, headers: req.headers, body: req.body }, new WholeBodyHandler(signal, maxBodyBytes, resolve, fail));
+      pool.dispatch({ method: req.method, path, headers: req.headers, body: req.body }, new WholeBodyHandler(signal, maxBodyBytes, resolve, reject, { method: req.method, origin, path }));
     });
   };
 

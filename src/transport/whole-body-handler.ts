@@ -1,20 +1,11 @@
 import type { Dispatcher } from 'undici';
+import { DeclaredTooLarge, failureOf, type RequestPlace } from './failure.js';
 
 /** What one whole-body request hands back: the status, the headers flattened, the raw body bytes. */
 export interface WholeAnswer {
   status: number;
   headers: Record<string, string>;
   body: string;
-}
-
-/** Raised inside the handler when the declared content-length is over the cap. */
-export class DeclaredTooLarge extends Error {
-  constructor(
-    readonly status: number,
-    readonly length: string,
-  ) {
-    super(`content-length ${length}`);
-  }
 }
 
 const BOM_0 = 0xef;
@@ -44,6 +35,11 @@ function headersOf(raw: Buffer[]): Record<string, string> {
  * at the end (UTF-8, a leading byte-order mark dropped, as undici's `body.text()` does). The
  * signal aborts the request at any point (before the connection is taken too): the promise then
  * rejects with the signal's reason and undici destroys the socket.
+ *
+ * No closure per request: the handler is its own abort listener (`handleEvent`) and maps a
+ * failure itself (`failureOf`). A function stored on each handler was measured to keep most of
+ * every request's objects alive through the young generation's collections (V8 then copies them
+ * into the old one): under a closed loop of 64, 1.4 MB promoted per scavenge instead of ~0.1 MB.
  */
 export class WholeBodyHandler implements Dispatcher.DispatchHandler {
   private abortFn: ((reason?: Error) => void) | null = null;
@@ -51,19 +47,21 @@ export class WholeBodyHandler implements Dispatcher.DispatchHandler {
   private headers: Record<string, string> | null = null;
   private chunks: Buffer[] = [];
   private done = false;
-  private readonly onAbort: () => void;
 
   constructor(
     private readonly signal: AbortSignal,
     private readonly maxBodyBytes: number,
     private readonly resolve: (answer: WholeAnswer) => void,
-    private readonly reject: (error: unknown, status: number) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly at: RequestPlace,
   ) {
-    this.onAbort = () => {
-      if (this.abortFn !== null) this.abortFn(signal.reason as Error);
-      else this.fail(signal.reason);
-    };
-    signal.addEventListener('abort', this.onAbort);
+    signal.addEventListener('abort', this);
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    if (this.abortFn !== null) this.abortFn(this.signal.reason as Error);
+    else this.fail(this.signal.reason);
   }
 
   /** `abort` takes any reason at run time; undici hands it to `onError` as it is. */
@@ -97,7 +95,7 @@ export class WholeBodyHandler implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.done) return;
     this.done = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.signal.removeEventListener('abort', this);
     const chunks = this.chunks;
     let bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (bytes.length >= 3 && bytes[0] === BOM_0 && bytes[1] === BOM_1 && bytes[2] === BOM_2) bytes = bytes.subarray(3);
@@ -112,7 +110,7 @@ export class WholeBodyHandler implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.chunks = [];
-    this.signal.removeEventListener('abort', this.onAbort);
-    this.reject(error, this.status);
+    this.signal.removeEventListener('abort', this);
+    this.reject(failureOf(error, this.status, this.signal, this.maxBodyBytes, this.at));
   }
 }
