@@ -1,14 +1,19 @@
 import { createClient } from '@redis/client';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { SharedBudget, type SharedBudgetInput } from '../../src/shared/index.js';
-import type { SharedEvent, SharedKeySpec } from '../../src/shared/types.js';
+import type { SharedEvent, SharedKeySpec, SharedOptions } from '../../src/shared/types.js';
+import { startRedis, type RedisServer } from './redis-server.js';
 
-/** Instances ("boards") of the shared module on one Redis; stopped by `stopAll`. */
-export function sharedInstances(url: string, namespace: string, overrides: Partial<SharedBudgetInput> = {}) {
+export type SharedInstances = ReturnType<typeof sharedInstances>;
+
+/** Instances ("boards") of the shared module on one Redis (a URL, or a client: a cluster's); stopped by `stopAll`. */
+export function sharedInstances(redis: SharedOptions['redis'], namespace: string, overrides: Partial<SharedBudgetInput> = {}) {
   const made: SharedBudget[] = [];
   return {
+    namespace,
     async make(keys: SharedKeySpec[], more: Partial<SharedBudgetInput> = {}): Promise<SharedBudget> {
       const b = new SharedBudget({
-        shared: { redis: url, namespace, timeoutMs: 1_000 },
+        shared: { redis, namespace, timeoutMs: 1_000 },
         provider: 'openai',
         baseUrl: 'http://127.0.0.1:1/v1',
         keys,
@@ -24,6 +29,60 @@ export function sharedInstances(url: string, namespace: string, overrides: Parti
     },
     async stopAll(): Promise<void> {
       await Promise.all(made.splice(0).map((b) => b.stop()));
+    },
+  };
+}
+
+export interface SharedRedisOptions {
+  /** Namespaces are `<prefix>1`, `<prefix>2`, … (default `t`): each test its own keys and channels. */
+  prefix?: string;
+  /**
+   * After each test, once the file's own `cleanup` ran and its instances stopped: start the server
+   * again if a test killed it (default), or restart it so the next test finds it empty.
+   */
+  reset?: 'ensureRunning' | 'restart';
+  /** The file's own after-each cleanup (its boards, processes), run first, while Redis is still up. */
+  cleanup?: () => Promise<void>;
+}
+
+/**
+ * The Redis side of a shared-* test file: one real redis-server for the file (beforeAll /
+ * afterAll), a fresh namespace per test, and after each test everything it made stopped and the
+ * server running again, in that order.
+ */
+export function useSharedRedis(options: SharedRedisOptions = {}) {
+  let server: RedisServer | undefined;
+  let count = 0;
+  const made: SharedInstances[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    await options.cleanup?.();
+    await Promise.all(made.splice(0).map((i) => i.stopAll()));
+    if (options.reset === 'restart') await server?.restart();
+    else await server?.ensureRunning();
+  });
+  const redis = (): RedisServer => {
+    if (!server) throw new Error('useSharedRedis: the server starts in beforeAll');
+    return server;
+  };
+  const namespace = () => `${options.prefix ?? 't'}${++count}`;
+  return {
+    /** The file's redis-server (from beforeAll on). */
+    get redis(): RedisServer {
+      return redis();
+    },
+    /** A namespace no other test of the file uses. */
+    namespace,
+    /** Instances on the file's server in a namespace of their own, stopped after the test. */
+    fresh(overrides: Partial<SharedBudgetInput> = {}): SharedInstances {
+      const i = sharedInstances(redis().url, namespace(), overrides);
+      made.push(i);
+      return i;
     },
   };
 }
