@@ -1,21 +1,28 @@
-import { createClient } from '@redis/client';
+import { createClient, createCluster } from '@redis/client';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { SharedBudget, type SharedBudgetInput } from '../../src/shared/index.js';
 import type { SharedEvent, SharedKeySpec, SharedOptions } from '../../src/shared/types.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from './redis-server.js';
 
 export type SharedInstances = ReturnType<typeof sharedInstances>;
+export type ClusterClient = ReturnType<typeof createCluster>;
+
+/** The provider endpoint every test instance belongs to (keys' ids depend on it: see keyId). */
+export const TEST_BASE_URL = 'http://127.0.0.1:1/v1';
 
 /** Instances ("boards") of the shared module on one Redis (a URL, or a client: a cluster's); stopped by `stopAll`. */
 export function sharedInstances(redis: SharedOptions['redis'], namespace: string, overrides: Partial<SharedBudgetInput> = {}) {
   const made: SharedBudget[] = [];
+  const heard = new Map<SharedBudget, SharedEvent[]>();
   return {
     namespace,
+    /** Every event `b` emitted since it was made (its start included). */
+    heard: (b: SharedBudget): SharedEvent[] => heard.get(b) ?? [],
     async make(keys: SharedKeySpec[], more: Partial<SharedBudgetInput> = {}): Promise<SharedBudget> {
       const b = new SharedBudget({
         shared: { redis, namespace, timeoutMs: 1_000 },
         provider: 'openai',
-        baseUrl: 'http://127.0.0.1:1/v1',
+        baseUrl: TEST_BASE_URL,
         keys,
         attemptTimeoutMs: 1_000,
         breaker: { failureThreshold: 3, resetTimeoutMs: 30_000, halfOpenProbes: 1 },
@@ -23,6 +30,9 @@ export function sharedInstances(redis: SharedOptions['redis'], namespace: string
         ...more,
       });
       made.push(b);
+      const events: SharedEvent[] = [];
+      heard.set(b, events);
+      b.on((e) => events.push(e));
       b.start();
       if (!(await b.ready(5_000))) throw new Error('shared instance did not reach redis');
       return b;
@@ -52,8 +62,11 @@ export interface SharedRedisOptions {
  */
 export function useSharedRedis(options: SharedRedisOptions = {}) {
   let server: RedisServer | undefined;
-  let count = 0;
-  const made: SharedInstances[] = [];
+  const redis = (): RedisServer => {
+    if (!server) throw new Error('useSharedRedis: the server starts in beforeAll');
+    return server;
+  };
+  const perTest = instancesPerTest(options.prefix ?? 't', () => redis().url);
   beforeAll(async () => {
     server = await startRedis();
   });
@@ -62,27 +75,71 @@ export function useSharedRedis(options: SharedRedisOptions = {}) {
   });
   afterEach(async () => {
     await options.cleanup?.();
-    await Promise.all(made.splice(0).map((i) => i.stopAll()));
+    await perTest.stopAll();
     if (options.reset === 'restart') await server?.restart();
     else await server?.ensureRunning();
   });
-  const redis = (): RedisServer => {
-    if (!server) throw new Error('useSharedRedis: the server starts in beforeAll');
-    return server;
-  };
-  const namespace = () => `${options.prefix ?? 't'}${++count}`;
   return {
     /** The file's redis-server (from beforeAll on). */
     get redis(): RedisServer {
       return redis();
     },
+    namespace: perTest.namespace,
+    fresh: perTest.fresh,
+  };
+}
+
+/**
+ * The same for a Redis Cluster: three real cluster nodes for the file, and one node-redis cluster
+ * client (`createCluster`) the instances are given, as an application passes its own.
+ */
+export function useSharedCluster(options: { prefix?: string } = {}) {
+  let cluster: RedisCluster | undefined;
+  let client: ClusterClient | undefined;
+  const ready = () => {
+    if (!cluster || !client) throw new Error('useSharedCluster: the cluster starts in beforeAll');
+    return { cluster, client };
+  };
+  const perTest = instancesPerTest(options.prefix ?? 'c', () => ready().client);
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    client = createCluster({ rootNodes: cluster.rootNodes });
+    client.on('error', () => undefined);
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await cluster?.stop();
+  });
+  afterEach(() => perTest.stopAll());
+  return {
+    get cluster(): RedisCluster {
+      return ready().cluster;
+    },
+    get client(): ClusterClient {
+      return ready().client;
+    },
+    namespace: perTest.namespace,
+    fresh: perTest.fresh,
+  };
+}
+
+/** Namespaces `<prefix>1`, `<prefix>2`, … and the instances made in them, until `stopAll`. */
+function instancesPerTest(prefix: string, redis: () => SharedOptions['redis']) {
+  let count = 0;
+  const made: SharedInstances[] = [];
+  const namespace = () => `${prefix}${++count}`;
+  return {
     /** A namespace no other test of the file uses. */
     namespace,
-    /** Instances on the file's server in a namespace of their own, stopped after the test. */
+    /** Instances in a namespace of their own, stopped after the test. */
     fresh(overrides: Partial<SharedBudgetInput> = {}): SharedInstances {
-      const i = sharedInstances(redis().url, namespace(), overrides);
+      const i = sharedInstances(redis(), namespace(), overrides);
       made.push(i);
       return i;
+    },
+    async stopAll(): Promise<void> {
+      await Promise.all(made.splice(0).map((i) => i.stopAll()));
     },
   };
 }
