@@ -10,6 +10,12 @@ import type { RoundTrips } from './round-trip.js';
  * (over `timeoutMs`) puts the link in `degraded`; from then on nothing is sent on the hot path
  * (the caller answers from its local fallback) while a recovery loop pings with backoff; once
  * Redis answers, scripts are reloaded, `onRestore` resynchronises and the link is `redis` again.
+ *
+ * On Redis Cluster each script goes to the master of its keys' slot (one hash tag per script: see
+ * ids.ts); the scripts are loaded on every master, and a NOSCRIPT (a failover, a node added)
+ * reloads on that node. Events are classic Pub/Sub: a PUBLISH reaches every node of a cluster, so
+ * the duplicate subscribes on any one. (Sharded Pub/Sub would need the channel in the slot of each
+ * publishing script's keys: a key's and the endpoint's scripts publish on one channel.)
  */
 
 /** The part of a node-redis client (`createClient()` or `createCluster()`) this module uses. */
@@ -24,6 +30,9 @@ export interface RedisClientLike {
   destroy?(): void;
   // Standalone: (args, options). Cluster: (firstKey, isReadonly, args, options).
   sendCommand(...args: unknown[]): Promise<unknown>;
+  /** Cluster only: its masters, each with a script cache of its own, and the client of one. */
+  readonly masters?: readonly unknown[];
+  nodeClient?(node: unknown): Promise<{ sendCommand(args: string[]): Promise<unknown> }>;
 }
 
 export interface Script {
@@ -105,11 +114,21 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+/**
+ * connect() stays pending while the client retries on its own: awaited at most a moment (a Redis
+ * that is there is not announced as lost on start-up); meanwhile a command fails at once
+ * ("offline"), and the next round of recovery tries again.
+ */
+async function connectedOrLater(connecting: Promise<unknown> | null): Promise<void> {
+  await Promise.race([connecting, new Promise((r) => setTimeout(r, FIRST_CONNECT_WAIT_MS).unref())]);
+}
+
 export class RedisLink {
   mode: LinkMode = 'connecting';
   readonly owned: boolean;
   private readonly client: RedisClientLike;
   private sub: RedisClientLike | null = null;
+  private subConnecting: Promise<unknown> | null = null;
   private readonly cluster: boolean;
   private attempt = 0;
   private timer: unknown = null;
@@ -189,6 +208,18 @@ export class RedisLink {
     return reply;
   }
 
+  /** SCRIPT LOAD wherever a script may run: the server, or every master of a cluster. */
+  private async loadScripts(): Promise<void> {
+    const load = async (send: (args: string[]) => Promise<unknown>) => {
+      for (const s of this.o.scripts) await withTimeout(send(['SCRIPT', 'LOAD', s.source]), this.o.timeoutMs);
+    };
+    if (!this.cluster) return load((args) => this.client.sendCommand(args));
+    for (const master of this.client.masters ?? []) {
+      const node = await withTimeout(this.client.nodeClient!(master), this.o.timeoutMs);
+      await load((args) => node.sendCommand(args));
+    }
+  }
+
   private send(firstKey: string | undefined, args: string[]): Promise<unknown> {
     const p = this.cluster ? this.client.sendCommand(firstKey, false, args) : this.client.sendCommand(args);
     return withTimeout(p, this.o.timeoutMs);
@@ -219,21 +250,17 @@ export class RedisLink {
     this.recovering = true;
     const first = !this.everUp;
     try {
-      // connect() stays pending while the client retries on its own: awaited at most a moment the
-      // first time (a Redis that is there is not announced as lost on start-up); meanwhile a
-      // command fails at once ("offline"), and the next round tries again.
-      if (!this.client.isOpen) {
-        const connecting = this.client.connect().catch(() => undefined);
-        await Promise.race([connecting, new Promise((r) => setTimeout(r, FIRST_CONNECT_WAIT_MS).unref())]);
-      }
+      if (!this.client.isOpen) await connectedOrLater(this.client.connect().catch(() => undefined));
       await this.send(undefined, ['PING']);
-      for (const s of this.o.scripts) await this.send(undefined, ['SCRIPT', 'LOAD', s.source]);
+      await this.loadScripts();
       if (!this.sub) {
         this.sub = this.client.duplicate();
         this.sub.on('error', (err) => this.o.logger?.debug({ err: String(err) }, 'shared: redis pub/sub connection error'));
-        this.sub.connect().catch(() => undefined);
+        this.subConnecting = this.sub.connect().catch(() => undefined);
       }
       if (!this.subscribed) {
+        // A cluster client refuses to subscribe before it knows its nodes: wait for its connection.
+        await connectedOrLater(this.subConnecting);
         // The client resubscribes by itself after a reconnect; this runs once.
         for (const [channel, fn] of this.subscriptions) await this.sub.subscribe(channel, fn);
         this.subscribed = true;

@@ -1,33 +1,30 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { createSupervisor, type Board } from '../../src/supervisor/index.js';
 import type { SupervisorOptions } from '../../src/options.js';
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { useSharedRedis } from '../support/shared.js';
 
 /**
  * Several boards in one process sharing keys through a real redis-server, against the simulator on
  * real time (Redis's clock is real; the simulator's buckets must run on the same time).
  */
-let redis: RedisServer;
 let sim: Simulator;
-let ns = 0;
 const boards: Board[] = [];
 const chat = (b: Board, content = 'hi') => b.chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], maxTokens: 8 });
 
+const shared = useSharedRedis({
+  cleanup: async () => {
+    await Promise.all(boards.splice(0).map((b) => b.stop({ drain: false })));
+    sim.reset();
+    sim.configure({ defaults: { latencyMs: null, outage: null, rateLimit: null, script: null }, openai: { script: null, outage: null, rateLimit: null }, keys: {} });
+  },
+});
 beforeAll(async () => {
-  redis = await startRedis();
   sim = await startSimulator({ seed: 1 });
 });
 afterAll(async () => {
   await sim?.stop();
-  await redis?.stop();
-});
-afterEach(async () => {
-  await Promise.all(boards.splice(0).map((b) => b.stop({ drain: false })));
-  await redis.ensureRunning();
-  sim.reset();
-  sim.configure({ defaults: { latencyMs: null, outage: null, rateLimit: null, script: null }, openai: { script: null, outage: null, rateLimit: null }, keys: {} });
 });
 
 function board(options: Partial<SupervisorOptions> & { namespace: string; baseUrl?: string }): Board {
@@ -37,7 +34,7 @@ function board(options: Partial<SupervisorOptions> & { namespace: string; baseUr
     baseUrl: sim.urls.openai,
     retry: { jitter: 'none', initialDelayMs: 10, maxDelayMs: 50 },
     ...rest,
-    shared: { redis: redis.url, namespace, timeoutMs: 1_000 },
+    shared: { redis: shared.redis.url, namespace, timeoutMs: 1_000 },
   } as SupervisorOptions);
   boards.push(b);
   return b;
@@ -64,7 +61,7 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
     const secret = 'sk-shared-rpm-0000001';
     sim.configure({ keys: { [secret]: { rateLimit: { requestsPerMinute: 120 } } } });
     const keys = [{ name: 'k', secret, limits: { rpm: 120 } }];
-    const ns1 = `r${++ns}`;
+    const ns1 = shared.namespace();
     const [a, b] = [board({ namespace: ns1, keys }), board({ namespace: ns1, keys })];
     await ready(a, b);
     const results = await Promise.allSettled(Array.from({ length: 126 }, (_, i) => chat(i % 2 ? a : b, `m${i}`)));
@@ -79,7 +76,7 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
     try {
       sim.configure({ defaults: { latencyMs: 30 } });
       const keys = [{ name: 'k', secret: 'sk-shared-conc-000001', maxConcurrent: 2 }];
-      const ns1 = `c${++ns}`;
+      const ns1 = shared.namespace();
       const base = `${proxy.url}${new URL(sim.urls.openai).pathname}`;
       const all = [0, 1, 2].map(() => board({ namespace: ns1, keys, baseUrl: base }));
       await ready(...all);
@@ -99,7 +96,7 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
       { name: 'one', secret: bad },
       { name: 'two', secret: 'sk-shared-401-0000002' },
     ];
-    const ns1 = `a${++ns}`;
+    const ns1 = shared.namespace();
     const [a, b] = [board({ namespace: ns1, keys, strategy: 'round-robin' }), board({ namespace: ns1, keys })];
     await ready(a, b);
     const onA = when(a, 'key.disabled');
@@ -116,7 +113,7 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
   it("makes B fail fast within 100 ms of A's breaker opening on 503s, with no HTTP call", async () => {
     sim.configure({ openai: { outage: true } });
     const keys = [{ name: 'k', secret: 'sk-shared-brk-0000001' }];
-    const ns1 = `b${++ns}`;
+    const ns1 = shared.namespace();
     const breaker = { failureThreshold: 3, resetTimeoutMs: 30_000, halfOpenProbes: 1 };
     const [a, b] = [board({ namespace: ns1, keys, circuitBreaker: breaker, retry: { maxRetries: 0 } }), board({ namespace: ns1, keys, circuitBreaker: breaker })];
     await ready(a, b);
@@ -133,7 +130,7 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
   it('lets exactly halfOpenProbes probes through across three boards when half-open', async () => {
     sim.configure({ openai: { outage: true } });
     const keys = [{ name: 'k', secret: 'sk-shared-half-000001' }];
-    const ns1 = `h${++ns}`;
+    const ns1 = shared.namespace();
     const breaker = { failureThreshold: 2, resetTimeoutMs: 300, halfOpenProbes: 2 };
     const all = [0, 1, 2].map(() => board({ namespace: ns1, keys, circuitBreaker: breaker, retry: { maxRetries: 0 } }));
     await ready(...all);
@@ -151,18 +148,18 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
   it('goes degraded when Redis dies mid-run, fails no request for it, spends 1/N, and is restored on restart', async () => {
     const secret = 'sk-shared-deg-0000001';
     const keys = [{ name: 'k', secret, limits: { rpm: 600 } }];
-    const ns1 = `d${++ns}`;
+    const ns1 = shared.namespace();
     const [a, b] = [board({ namespace: ns1, keys }), board({ namespace: ns1, keys })];
     await ready(a, b);
     await Promise.all([chat(a), chat(b)]);
     const degraded = when(a, 'shared.degraded');
-    await redis.kill();
+    await shared.redis.kill();
     const results = await Promise.allSettled([chat(a), chat(b), chat(a), chat(b)]);
     await degraded;
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(a.report().shared).toMatchObject({ mode: 'degraded', instances: 2 });
     const restored = when(a, 'shared.restored', 10_000);
-    await redis.restart();
+    await shared.redis.restart();
     await restored;
     expect(a.report().shared?.mode).toBe('redis');
   });
@@ -171,18 +168,18 @@ describe('boards sharing keys through Redis (real redis-server, real simulator)'
     const keys = [{ name: 'k', secret: 'sk-shared-closed-00001' }];
     const b = createSupervisor({
       provider: 'openai', baseUrl: sim.urls.openai, keys, retry: { maxRetries: 0 },
-      shared: { redis: redis.url, namespace: `f${++ns}`, timeoutMs: 1_000, failClosed: true },
+      shared: { redis: shared.redis.url, namespace: shared.namespace(), timeoutMs: 1_000, failClosed: true },
     });
     boards.push(b);
     await b.sharedReady();
     await chat(b);
     const degraded = when(b, 'shared.degraded');
-    await redis.kill();
+    await shared.redis.kill();
     await expect(chat(b)).rejects.toMatchObject({ code: 'SB_NO_KEYS' });
     await degraded;
     await expect(chat(b)).rejects.toMatchObject({ code: 'SB_NO_KEYS' });
     const restored = when(b, 'shared.restored', 10_000);
-    await redis.restart();
+    await shared.redis.restart();
     await restored;
     await expect(chat(b)).resolves.toMatchObject({ keyName: 'k' });
   });

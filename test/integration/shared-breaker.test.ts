@@ -1,26 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { nextEvent, sharedInstances, untilRedisPassed } from '../support/shared.js';
+import { describe, expect, it } from 'vitest';
+import { nextEvent, untilRedisPassed, useSharedRedis } from '../support/shared.js';
 
-let redis: RedisServer;
-let ns = 0;
-let instances: ReturnType<typeof sharedInstances>;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  await instances?.stopAll();
-});
+const shared = useSharedRedis({ prefix: 'b' });
 
 const keys = [{ name: 'k', secret: 'sk-breaker-test-0001' }];
 
 describe('the breaker shared per provider endpoint (real redis-server)', () => {
   it('publishes a trip to the other instances within 100 ms, with the reset wait on Redis time', async () => {
-    instances = sharedInstances(redis.url, `b${++ns}`);
+    const instances = shared.fresh();
     const [a, b, c] = [await instances.make(keys), await instances.make(keys), await instances.make(keys)];
     const seenB = nextEvent(b, (e) => e.type === 'breaker', 1_000);
     const seenC = nextEvent(c, (e) => e.type === 'breaker', 1_000);
@@ -38,13 +25,13 @@ describe('the breaker shared per provider endpoint (real redis-server)', () => {
   });
 
   it('lets exactly halfOpenProbes probes through across all instances, then closes for all', async () => {
-    instances = sharedInstances(redis.url, `b${++ns}`, { breaker: { failureThreshold: 3, resetTimeoutMs: 150, halfOpenProbes: 2 } });
+    const instances = shared.fresh({ breaker: { failureThreshold: 3, resetTimeoutMs: 150, halfOpenProbes: 2 } });
     const all = [await instances.make(keys), await instances.make(keys), await instances.make(keys)];
     const [a, b, c] = all;
     await a!.breaker.trip();
     const early = await b!.breaker.probe();
     expect(early).toMatchObject({ ok: false, state: 'open' });
-    await untilRedisPassed(redis.url, (early as { waitMs: number }).waitMs);
+    await untilRedisPassed(shared.redis.url, (early as { waitMs: number }).waitMs);
     const halfOpenSeen = nextEvent(c!, (e) => e.type === 'breaker' && e.state === 'halfOpen', 1_000);
     const answers = await Promise.all(all.flatMap((x) => [x.breaker.probe(), x.breaker.probe(), x.breaker.probe()]));
     const probes = answers.filter((g) => g.ok);
@@ -63,11 +50,11 @@ describe('the breaker shared per provider endpoint (real redis-server)', () => {
   });
 
   it('opens again for all when a probe fails', async () => {
-    instances = sharedInstances(redis.url, `b${++ns}`, { breaker: { failureThreshold: 3, resetTimeoutMs: 100, halfOpenProbes: 1 } });
+    const instances = shared.fresh({ breaker: { failureThreshold: 3, resetTimeoutMs: 100, halfOpenProbes: 1 } });
     const [a, b] = [await instances.make(keys), await instances.make(keys)];
     await a.breaker.trip();
     const early = await a.breaker.probe();
-    await untilRedisPassed(redis.url, (early as { waitMs: number }).waitMs);
+    await untilRedisPassed(shared.redis.url, (early as { waitMs: number }).waitMs);
     const probe = await a.breaker.probe();
     expect(probe.ok).toBe(true);
     const reopened = nextEvent(b, (e) => e.type === 'breaker' && e.state === 'open', 1_000);

@@ -1,37 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SharedGrant, SharedLease } from '../../src/shared/types.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { inspectClient, nextEvent, redisNow, sharedInstances, untilRedisPassed } from '../support/shared.js';
+import { inspectClient, nextEvent, redisNow, untilRedisPassed, useSharedRedis } from '../support/shared.js';
 
 const SECRET = 'sk-live-DO-NOT-LEAK-7f3a9c21b8e44d06';
 
-let redis: RedisServer;
-let ns = 0;
-let instances: ReturnType<typeof sharedInstances>;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  await instances?.stopAll();
-});
-
-function fresh() {
-  instances = sharedInstances(redis.url, `t${++ns}`);
-  return instances;
-}
+const shared = useSharedRedis();
 
 const granted = (g: SharedGrant): g is { ok: true; lease: SharedLease } => g.ok;
 
 describe('shared budgets across instances (real redis-server)', () => {
   it('two instances sharing a key with rpm never grant more than the bucket allows, by Redis time', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'main', secret: SECRET, limits: { rpm: 30 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
-    const c = await inspectClient(redis.url);
+    const c = await inspectClient(shared.redis.url);
     const start = await redisNow(c);
     let grants = 0;
     const waits: number[] = [];
@@ -55,7 +37,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it('keeps concurrency leases across three instances at maxConcurrent, and a release wakes the others', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 2, limits: { rpm: 1_000 } }];
     const [a, b, c] = [await i.make(keys), await i.make(keys), await i.make(keys)];
     const answers = await Promise.all([a, b, c, a, b, c].map((x) => x.acquire('k', 1)));
@@ -72,7 +54,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it("gives a dead instance's lease back once it expires (attempt timeout + grace)", async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 1 }];
     const dead = await i.make(keys, { attemptTimeoutMs: 100, leaseGraceMs: 200 });
     const alive = await i.make(keys, { attemptTimeoutMs: 100, leaseGraceMs: 200 });
@@ -84,12 +66,12 @@ describe('shared budgets across instances (real redis-server)', () => {
     expect(waitMs).toBeGreaterThan(0);
     expect(waitMs).toBeLessThanOrEqual(300);
     // The exact wait the script answered (the lease's expiry on Redis's clock), then it is free.
-    await untilRedisPassed(redis.url, waitMs);
+    await untilRedisPassed(shared.redis.url, waitMs);
     expect((await alive.acquire('k', 1)).ok).toBe(true);
   });
 
   it('lets one request at a time probe a key nothing is known of, across instances, until its first answer', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     const probe = await a.acquire('k', 1);
@@ -104,7 +86,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it('keeps the later of two cooling waits, whichever instance reports last', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     await a.cool('k', 5_000);
@@ -115,7 +97,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it("delivers a 401's disable to the other instance's subscriber within 100 ms", async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const [a, b] = [await i.make([{ name: 'a-name', secret: SECRET }]), await i.make([{ name: 'b-name', secret: SECRET }])];
     const seen = nextEvent(b, (e) => e.type === 'key' && e.state === 'disabled', 1_000);
     const t0 = performance.now();
@@ -128,7 +110,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it('refunds estimate minus used tokens on settle, so a token bucket is charged what was used', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, limits: { tpm: 1_000 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     const g = await a.acquire('k', 900);
@@ -139,7 +121,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it("lets the provider's headers only lower the shared request budget, refilling at their rate", async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     // 60 a minute: 1 left, full again in 59 s → refills (60 − 1 − 1) / 59 s ≈ one per 1.02 s.
@@ -154,7 +136,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it("takes the requests still in flight from the provider's first remaining count (they may not have arrived yet)", async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     // Three requests out before any header is known; the first answer (settled, as the dispatcher
@@ -188,7 +170,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it('counts the instances alive by heartbeat, and forgets one that stopped', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET }];
     const [a, b, c] = [await i.make(keys), await i.make(keys), await i.make(keys)];
     expect(c.report()).toMatchObject({ mode: 'redis', instances: 3 });
@@ -200,9 +182,9 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it('reloads its scripts when Redis answers NOSCRIPT (a SCRIPT FLUSH, a failover) and still grants', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const a = await i.make([{ name: 'k', secret: SECRET, limits: { rpm: 100 } }]);
-    const c = await inspectClient(redis.url);
+    const c = await inspectClient(shared.redis.url);
     await c.sendCommand(['SCRIPT', 'FLUSH']);
     await c.close();
     expect((await a.acquire('k', 1)).ok).toBe(true);
@@ -210,7 +192,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it('stores no secret in any Redis key or value', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 3, limits: { rpm: 10, tpm: 1_000, rpd: 100 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     const g = await a.acquire('k', 10);
@@ -218,7 +200,7 @@ describe('shared budgets across instances (real redis-server)', () => {
     await b.cool('k', 100);
     await b.breaker.trip();
     if (g.ok) await a.settle('k', g.lease, 5);
-    const c = await inspectClient(redis.url);
+    const c = await inspectClient(shared.redis.url);
     const dump: string[] = [];
     for await (const batch of c.scanIterator({ COUNT: 100 })) {
       for (const key of batch as unknown as string[]) {

@@ -1,36 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SharedBudget } from '../../src/shared/index.js';
 import type { SharedEvent } from '../../src/shared/types.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { inspectClient, nextEvent, sharedInstances } from '../support/shared.js';
+import { inspectClient, nextEvent, useSharedRedis } from '../support/shared.js';
 
-let redis: RedisServer;
-let ns = 0;
-let instances: ReturnType<typeof sharedInstances>;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  await instances?.stopAll();
-  await redis.restart(); // each test starts from a live, empty server
-});
+// Each test starts from a live, empty server.
+const shared = useSharedRedis({ prefix: 'd', reset: 'restart' });
 
 const SECRET = 'sk-degraded-test-0002';
 
 describe('degraded mode: Redis down or slow (real redis-server, killed and restarted)', () => {
   it('answers from a 1/N share when Redis is killed, never throws, and says so; restored on the same port', async () => {
-    instances = sharedInstances(redis.url, `d${++ns}`);
+    const instances = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 4, limits: { rpm: 60 } }];
     const [a, b] = [await instances.make(keys), await instances.make(keys)];
     expect(a.report()).toMatchObject({ mode: 'redis', instances: 2 });
     const events: SharedEvent[] = [];
     a.on((e) => events.push(e));
     const degraded = nextEvent(a, (e) => e.type === 'degraded', 2_000);
-    await redis.kill();
+    await shared.redis.kill();
     const g = await a.acquire('k', 1);
     await degraded;
     expect(a.report().mode).toBe('degraded');
@@ -47,7 +34,7 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
     expect(await a.breaker.probe()).toEqual({ ok: true, lease: null });
 
     const restored = [a, b].map((x) => nextEvent(x, (e) => e.type === 'restored', 10_000));
-    await redis.restart();
+    await shared.redis.restart();
     await Promise.all(restored);
     expect(a.report().mode).toBe('redis');
     expect(events.map((e) => e.type).filter((t) => t === 'degraded' || t === 'restored')).toEqual(['degraded', 'restored']);
@@ -56,11 +43,11 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
   });
 
   it('spends at most 1/N of concurrency while degraded', async () => {
-    instances = sharedInstances(redis.url, `d${++ns}`);
+    const instances = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 4 }];
     const [a] = [await instances.make(keys), await instances.make(keys)];
     const degraded = nextEvent(a, (e) => e.type === 'degraded', 2_000);
-    await redis.kill();
+    await shared.redis.kill();
     const answers = await Promise.all([1, 2, 3, 4].map(() => a.acquire('k', 1)));
     await degraded;
     expect(answers.filter((g) => g.ok)).toHaveLength(2);
@@ -68,12 +55,12 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
   });
 
   it('charges what it spent locally while degraded to the shared bucket once Redis is back', async () => {
-    instances = sharedInstances(redis.url, `d${++ns}`);
+    const instances = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 10 } }];
-    await redis.kill();
+    await shared.redis.kill();
     // Started while Redis is down: alone as far as it knows, its local share is the whole rpm.
     const a = new SharedBudget({
-      shared: { redis: redis.url, namespace: `d${ns}`, timeoutMs: 1_000 }, provider: 'openai', baseUrl: 'http://127.0.0.1:1/v1', keys,
+      shared: { redis: shared.redis.url, namespace: instances.namespace, timeoutMs: 1_000 }, provider: 'openai', baseUrl: 'http://127.0.0.1:1/v1', keys,
       attemptTimeoutMs: 1_000, breaker: { failureThreshold: 3, resetTimeoutMs: 30_000, halfOpenProbes: 1 },
     }).start();
     try {
@@ -82,7 +69,7 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
       expect(grants.every((g) => g.ok)).toBe(true);
       await degraded;
       const restored = nextEvent(a, (e) => e.type === 'restored', 10_000);
-      await redis.restart();
+      await shared.redis.restart();
       await restored;
       // The ten local grants went out: another instance finds the key's minute spent.
       const b = await instances.make(keys);
@@ -93,16 +80,16 @@ describe('degraded mode: Redis down or slow (real redis-server, killed and resta
   });
 
   it('refuses while degraded with failClosed', async () => {
-    instances = sharedInstances(redis.url, `d${++ns}`);
-    const a = await instances.make([{ name: 'k', secret: SECRET }], { shared: { redis: redis.url, namespace: `d${ns}`, timeoutMs: 1_000, failClosed: true } });
-    await redis.kill();
+    const instances = shared.fresh();
+    const a = await instances.make([{ name: 'k', secret: SECRET }], { shared: { redis: shared.redis.url, namespace: instances.namespace, timeoutMs: 1_000, failClosed: true } });
+    await shared.redis.kill();
     expect(await a.acquire('k', 1)).toMatchObject({ ok: false, reason: 'failClosed' });
   });
 
   it('goes degraded when a command takes longer than timeoutMs, then comes back', async () => {
-    instances = sharedInstances(redis.url, `d${++ns}`);
-    const a = await instances.make([{ name: 'k', secret: SECRET, limits: { rpm: 600 } }], { shared: { redis: redis.url, namespace: `d${ns}`, timeoutMs: 50 } });
-    const c = await inspectClient(redis.url);
+    const instances = shared.fresh();
+    const a = await instances.make([{ name: 'k', secret: SECRET, limits: { rpm: 600 } }], { shared: { redis: shared.redis.url, namespace: instances.namespace, timeoutMs: 50 } });
+    const c = await inspectClient(shared.redis.url);
     const degraded = nextEvent(a, (e) => e.type === 'degraded', 2_000);
     const restored = nextEvent(a, (e) => e.type === 'restored', 10_000);
     // Every other client's commands wait 400 ms on the server: slower than timeoutMs.

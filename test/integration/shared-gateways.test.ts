@@ -2,36 +2,34 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js';
 import { CLI, health, startGatewayProcess, waitUntil, type GatewayProcess } from '../support/gateway.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { inspectClient } from '../support/shared.js';
+import { inspectClient, useSharedRedis } from '../support/shared.js';
 
 /**
  * Separate `switchboard serve` processes sharing keys through a real redis-server, in front of
  * one simulator (real time), and `--workers N` (node:cluster).
  */
-let redis: RedisServer;
 let sim: Simulator;
 let dir: string;
 const running: GatewayProcess[] = [];
 
+const shared = useSharedRedis({
+  cleanup: async () => {
+    await Promise.all(running.splice(0).map((g) => g.stop('SIGKILL')));
+    sim.reset();
+    sim.configure({ defaults: { latencyMs: null }, keys: {} });
+  },
+});
 beforeAll(async () => {
-  redis = await startRedis();
   sim = await startSimulator({ seed: 1 });
   dir = mkdtempSync(path.join(tmpdir(), 'sb-shared-gw-'));
 });
 afterAll(async () => {
   await sim?.stop();
-  await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((g) => g.stop('SIGKILL')));
-  sim.reset();
-  sim.configure({ defaults: { latencyMs: null }, keys: {} });
 });
 
 let n = 0;
@@ -45,7 +43,7 @@ function configFile(openai: Record<string, unknown>): string {
 const KEY_VAR = 'SB_SHARED_TEST_KEY';
 
 async function gateways(count: number, file: string, secret: string): Promise<GatewayProcess[]> {
-  const started = await Promise.all(Array.from({ length: count }, () => startGatewayProcess(['--port', '0', '--config', file, '--redis', redis.url], { [KEY_VAR]: secret })));
+  const started = await Promise.all(Array.from({ length: count }, () => startGatewayProcess(['--port', '0', '--config', file, '--redis', shared.redis.url], { [KEY_VAR]: secret })));
   running.push(...started);
   // Every process connected and counted by the others.
   await waitUntil(async () => (await Promise.all(started.map((g) => health(g.url)))).every((h) => h.providers.openai?.shared?.instances === count), 10_000, 'every gateway to see the others');
@@ -68,15 +66,15 @@ describe('gateway processes sharing through Redis (real redis-server, simulator 
     sim.configure({ keys: { [secret]: { rateLimit: { requestsPerMinute: 90 } } } });
     // A generous command timeout: this test is about sharing, not about a loaded machine making one
     // gateway's link look slow (a degraded instance spends its 1/N beside the others: see docs/SCALE-OUT.md).
-    const shared = { redis: redis.url, timeoutMs: 1_000 };
-    const g = await gateways(3, configFile({ baseUrl: sim.urls.openai, shared, keys: [{ env: KEY_VAR, name: 'k', limits: { rpm: 90 } }] }), secret);
+    const sharedConfig = { redis: shared.redis.url, timeoutMs: 1_000 };
+    const g = await gateways(3, configFile({ baseUrl: sim.urls.openai, shared: sharedConfig, keys: [{ env: KEY_VAR, name: 'k', limits: { rpm: 90 } }] }), secret);
     for (const x of g) expect((await health(x.url)).providers.openai.shared).toMatchObject({ mode: 'redis', instances: 3 });
     const statuses = await Promise.all(Array.from({ length: 94 }, (_, i) => chat(g[i % 3]!.url, `m${i}`)));
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(sim.stats().providers.openai.rateLimited).toBe(0);
     expect(sim.stats().providers.openai.requests).toBe(94);
     // Nothing the gateways wrote to Redis names the key: scan every key and value.
-    const c = await inspectClient(redis.url);
+    const c = await inspectClient(shared.redis.url);
     const dump: string[] = [];
     for await (const batch of c.scanIterator({ COUNT: 100 })) {
       for (const key of batch as unknown as string[]) {
@@ -127,7 +125,7 @@ describe('gateway processes sharing through Redis (real redis-server, simulator 
   }, 30_000);
 
   it('--workers 3 with --sim: one port, one simulator, three instances sharing through Redis', async () => {
-    const gw = await startGatewayProcess(['--port', '0', '--sim', '--workers', '3', '--redis', redis.url], {}, 20_000);
+    const gw = await startGatewayProcess(['--port', '0', '--sim', '--workers', '3', '--redis', shared.redis.url], {}, 20_000);
     running.push(gw);
     expect(gw.lines[0]).toMatch(/3 worker processes/);
     await waitUntil(async () => (await health(gw.url)).providers.openai?.shared?.instances === 3, 10_000, 'three workers');

@@ -1,5 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /**
  * A real `redis-server` for one test file (never a mock): its own free loopback port, no
@@ -22,14 +25,25 @@ export interface RedisServer {
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0]!;
+}
+
+/** `count` distinct free loopback ports (all held open until every one is known). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const srv = createServer();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((srv) => (srv.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+  }
 }
 
 function encode(args: string[]): string {
@@ -61,24 +75,29 @@ function rawCommand(port: number, args: string[], timeoutMs = 1_000): Promise<st
   });
 }
 
-async function waitForPing(port: number, child: ChildProcess, boundMs: number): Promise<void> {
+/** Polls `ask` until it answers true (a turn of I/O between tries), bounded by `boundMs`. */
+async function waitFor(what: string, boundMs: number, ask: () => Promise<boolean>, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + boundMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}`);
+    if (child && child.exitCode !== null) throw new Error(`${what}: redis-server exited with code ${child.exitCode}`);
     try {
-      if ((await rawCommand(port, ['PING'], 200)).startsWith('+PONG')) return;
+      if (await ask()) return;
     } catch (err) {
       last = err;
     }
     // Readiness is a socket event away; a turn of I/O between tries, bounded by `boundMs`.
     await new Promise<void>((r) => setTimeout(r, 10));
   }
-  throw new Error(`redis-server on port ${port} not ready after ${boundMs} ms: ${String(last)}`);
+  throw new Error(`${what}: not within ${boundMs} ms${last === undefined ? '' : `: ${String(last)}`}`);
 }
 
-function spawnRedis(port: number): ChildProcess {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+function waitForPing(port: number, child: ChildProcess, boundMs: number): Promise<void> {
+  return waitFor(`redis-server on port ${port} answering PING`, boundMs, async () => (await rawCommand(port, ['PING'], 200)).startsWith('+PONG'), child);
+}
+
+function spawnRedis(port: number, args: string[]): ChildProcess {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.on('error', (err) => {
@@ -92,10 +111,12 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startRedis(options: { port?: number; readyWithinMs?: number } = {}): Promise<RedisServer> {
+/** `args`: more `redis-server` options (a cluster node's). */
+export async function startRedis(options: { port?: number; readyWithinMs?: number; args?: string[] } = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const bound = options.readyWithinMs ?? 5_000;
-  let child = spawnRedis(port);
+  const args = options.args ?? [];
+  let child = spawnRedis(port, args);
   await waitForPing(port, child, bound);
   const server: RedisServer = {
     port,
@@ -107,7 +128,7 @@ export async function startRedis(options: { port?: number; readyWithinMs?: numbe
     },
     async restart() {
       if (child.exitCode === null && child.signalCode === null) await server.kill();
-      child = spawnRedis(port);
+      child = spawnRedis(port, args);
       await waitForPing(port, child, bound);
     },
     async ensureRunning() {
@@ -119,4 +140,53 @@ export async function startRedis(options: { port?: number; readyWithinMs?: numbe
     raw: (...args) => rawCommand(port, args),
   };
   return server;
+}
+
+/** A Redis Cluster of real `redis-server` processes (masters only), formed by `redis-cli --cluster create`. */
+export interface RedisCluster {
+  nodes: RedisServer[];
+  /** For node-redis: `createCluster({ rootNodes })`. */
+  rootNodes: Array<{ url: string }>;
+  /** Stops every node and removes their cluster config files. */
+  stop(): Promise<void>;
+}
+
+function redisCli(args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('redis-cli', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const hint = (err as NodeJS.ErrnoException).code === 'ENOENT' ? ' (is redis-cli on PATH? npm test runs .ci/install-redis.sh)' : '';
+      reject(new Error(`redis-cli ${args.slice(0, 2).join(' ')} failed${hint}: ${err.message}\n${stdout}${stderr}`));
+    });
+  });
+}
+
+/**
+ * Starts `nodes` cluster-enabled servers on free ports (the cluster bus on a free port of its own,
+ * `--cluster-port`, rather than port + 10000), forms the cluster with `redis-cli --cluster create`
+ * (slots split evenly, no replicas), and waits until every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(options: { nodes?: number; readyWithinMs?: number } = {}): Promise<RedisCluster> {
+  const count = options.nodes ?? 3;
+  const bound = options.readyWithinMs ?? 15_000;
+  const dir = mkdtempSync(path.join(tmpdir(), 'sb-redis-cluster-'));
+  const nodes: RedisServer[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports = await freePorts(count * 2);
+    for (let i = 0; i < count; i++) {
+      const [port, bus] = [ports[2 * i]!, ports[2 * i + 1]!];
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-port', String(bus)];
+      nodes.push(await startRedis({ port, args }));
+    }
+    await redisCli(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], bound);
+    for (const n of nodes) await waitFor(`cluster node ${n.port} reporting cluster_state:ok`, bound, async () => (await n.raw('CLUSTER', 'INFO')).includes('cluster_state:ok'));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, rootNodes: nodes.map((n) => ({ url: n.url })), stop };
 }

@@ -102,6 +102,8 @@ interface Spec<C, E extends EventObject> {
   normalize?: (context: C, now: number) => unknown;
   /** Worlds not expanded further (bounds a counter the machine never bounds itself). */
   stopWhen?: (context: C, world: World) => boolean;
+  /** Transitions (`transitionName`) some shortest path must replay on the real actor. */
+  replays?: string[];
   /** Checks the last step of the history against the ones before it. */
   check: (history: History<C, E>) => void;
 }
@@ -225,6 +227,12 @@ function observe<C>(w: World): Obs<C> {
   };
 }
 
+/** A transition as `replays` names it: `open —breaker.sync(closed)→ closed` (an event's `state` field, when it has one). */
+function transitionName(from: string, event: EventObject, to: string): string {
+  const arg = (event as { state?: unknown }).state;
+  return `${from} —${event.type}${typeof arg === 'string' ? `(${arg})` : ''}→ ${to}`;
+}
+
 /**
  * Replays every shortest path on a real actor and checks each step. Shortest paths reach every
  * vertex but not every edge (a self-loop such as `attempt.succeeded` resetting `failureCount` to
@@ -233,10 +241,11 @@ function observe<C>(w: World): Obs<C> {
  * agree with the real actor — and the invariants are checked on that extra step: every edge of the
  * graph is checked, for the price of pure transitions.
  */
-async function walk<C, E extends EventObject>(spec: Spec<C, E>): Promise<{ states: Set<string>; paths: number; edges: number }> {
+async function walk<C, E extends EventObject>(spec: Spec<C, E>): Promise<{ states: Set<string>; replayed: Set<string>; paths: number; edges: number }> {
   const model = modelOf(spec);
   const paths = model.getShortestPaths();
   const states = new Set<string>();
+  const replayed = new Set<string>();
   const extended = new Set<string>();
   let edges = 0;
   for (const path of paths) {
@@ -275,6 +284,7 @@ async function walk<C, E extends EventObject>(spec: Spec<C, E>): Promise<{ state
           // The real actor on the test clock agrees with the model: state, context, timers, emits.
           expect(obs).toEqual(observe<C>(world));
           history.push({ event: lastEvent, obs });
+          if (lastEvent) replayed.add(transitionName(history.at(-2)!.obs.value, lastEvent, obs.value));
           states.add(obs.value);
           spec.check(history);
 
@@ -296,15 +306,15 @@ async function walk<C, E extends EventObject>(spec: Spec<C, E>): Promise<{ state
     });
     actor.stop();
   }
-  return { states, paths: paths.length, edges };
+  return { states, replayed, paths: paths.length, edges };
 }
 
 const stateNames = (machine: AnyStateMachine) => Object.keys(machine.root.states).sort();
 
 /** Index of the step at which the state at `i` was last entered (re-entry by `reentered` counts). */
-function entryIndex<C, E>(h: History<C, E>, i: number, state: string, reentered: (step: HistoryStep<C, E>) => boolean = () => false): number {
+function entryIndex<C, E>(h: History<C, E>, i: number, state: string, reentered: (step: HistoryStep<C, E>, j: number) => boolean = () => false): number {
   let j = i;
-  while (j > 0 && h[j - 1]!.obs.value === state && !reentered(h[j]!)) j--;
+  while (j > 0 && h[j - 1]!.obs.value === state && !reentered(h[j]!, j)) j--;
   return j;
 }
 
@@ -316,7 +326,50 @@ const RESET_MS = 1000;
 const TARGETS = ['closed', 'open', 'halfOpen', 'forcedOpen', 'disabled'] as const;
 
 type BH = History<BreakerContext, BreakerEvent>;
+type Sync = Extract<BreakerEvent, { type: 'breaker.sync' }>;
 const isForce = (e: BreakerEvent | Tick | null): e is Extract<BreakerEvent, { type: 'breaker.force' }> => e?.type === 'breaker.force';
+const isSync = (e: BreakerEvent | Tick | null): e is Sync => e?.type === 'breaker.sync';
+/**
+ * The shared breaker's transitions as the bridge sends them (src/shared/board-bridge.ts): an
+ * opening for a wait shorter and longer than this breaker's own reset timeout, one with the other
+ * instance's trip count, one already due (a resync reading an opening past its instant: wait 0),
+ * half-open and closed.
+ */
+const SYNCS: Sync[] = [
+  { type: 'breaker.sync', state: 'open', waitMs: 600 },
+  { type: 'breaker.sync', state: 'open', waitMs: 1_500, trips: 1 },
+  { type: 'breaker.sync', state: 'open', waitMs: 0 },
+  { type: 'breaker.sync', state: 'halfOpen', waitMs: 0 },
+  { type: 'breaker.sync', state: 'closed', waitMs: 0 },
+];
+/** A `breaker.sync` the breaker follows: any, but while forced open or disabled (a local override). */
+const followed = (prev: string, e: BreakerEvent | Tick | null): e is Sync => isSync(e) && prev !== 'forcedOpen' && prev !== 'disabled';
+/** An (re-)entry into open that sets its own wait: `breaker.force` open, or a followed sync opening. */
+const reenteredOpen = (h: BH) => (s: HistoryStep<BreakerContext, BreakerEvent>, j: number) =>
+  (isForce(s.event) && s.event.state === 'open') || (followed(h[j - 1]!.obs.value, s.event) && s.event.state === 'open');
+/** The wait of the synced opening step `j` entered open by, or null (its own opening: resetTimeoutMs). */
+const syncedWait = (h: BH, j: number): number | null => {
+  const e = h[j]!.event;
+  return j > 0 && followed(h[j - 1]!.obs.value, e) && e.state === 'open' ? e.waitMs : null;
+};
+const openFor = (h: BH, j: number): number => syncedWait(h, j) ?? RESET_MS;
+
+/**
+ * `trips` as the history tells it: +1 for each entry into open of this breaker's own (failures or
+ * a failed probe: neither forced nor synced); a followed sync opening raises it to the other
+ * instance's count when that is higher.
+ */
+function expectedTrips(h: BH, i: number): number {
+  let trips = 0;
+  for (let j = 1; j <= i; j++) {
+    const { event, obs } = h[j]!;
+    const prev = h[j - 1]!.obs.value;
+    if (followed(prev, event)) {
+      if (event.state === 'open') trips = Math.max(trips, event.trips ?? 0);
+    } else if (obs.value === 'open' && prev !== 'open' && !isForce(event)) trips++;
+  }
+  return trips;
+}
 
 /** Consecutive `attempt.failed` counted in `closed` up to step `i` (a success or a (re-)entry resets). */
 function consecutiveFailures(h: BH, i: number): number {
@@ -350,11 +403,24 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
     events.push({ type: 'probe.start' });
     if (c.probesInFlight > 0) events.push({ type: 'probe.succeeded' }, { type: 'probe.failed' }, { type: 'probe.released' });
     for (const state of TARGETS) events.push({ type: 'breaker.force', state });
+    events.push(...SYNCS);
     return events;
   },
   // `trips` only ever grows (and `failureCount` with each failed probe); two trip cycles are
-  // enough to see every transition twice.
+  // enough to see every transition twice. A synced opening does not count a trip of this breaker's.
   stopWhen: (c) => c.trips >= 2 || c.failureCount > THRESHOLD + 2,
+  // Every move the shared breaker can make of this one. (A sync to the state it is in, or while
+  // forced open or disabled, changes no vertex: it is checked as a one-step extension, and on a
+  // real actor in breaker-sync.test.ts.)
+  replays: [
+    'closed —breaker.sync(open)→ open',
+    'closed —breaker.sync(halfOpen)→ halfOpen',
+    'open —breaker.sync(open)→ open',
+    'open —breaker.sync(halfOpen)→ halfOpen',
+    'open —breaker.sync(closed)→ closed',
+    'halfOpen —breaker.sync(open)→ open',
+    'halfOpen —breaker.sync(closed)→ closed',
+  ],
   check: (h) => {
     const i = h.length - 1;
     const { event, obs } = h[i]!;
@@ -368,8 +434,8 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
     }
     expect(obs.pending, 'a timer runs only while open').toBe(obs.value === 'open' ? 1 : 0);
 
-    const unforcedOpenEntries = h.filter((s, j) => j > 0 && s.obs.value === 'open' && h[j - 1]!.obs.value !== 'open' && !isForce(s.event)).length;
-    expect(c.trips, 'trips counts entries into open that were not forced').toBe(unforcedOpenEntries);
+    expect(c.trips, 'trips counts its own entries into open, raised by a synced opening').toBe(expectedTrips(h, i));
+    if (obs.value !== 'open') expect(c.openForMs, 'a synced wait lasts only its opening').toBeNull();
 
     if (i === 0) {
       expect(obs.value).toBe('closed');
@@ -381,13 +447,26 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
       expect(obs.value, 'breaker.force lands in the state asked for').toBe(event.state);
       return;
     }
+    if (isSync(event)) {
+      // The shared breaker moved: followed to the same state (the state it is in already: nothing
+      // changes, but a new opening's wait), ignored while forced open or disabled.
+      const to = prev.value === 'forcedOpen' || prev.value === 'disabled' || (event.state !== 'open' && event.state === prev.value) ? prev.value : event.state;
+      expect(obs.value, `breaker.sync ${event.state} from ${prev.value}`).toBe(to);
+      if (to === prev.value && event.state !== 'open') expect(c, 'a sync to the state it is in changes nothing').toEqual(prev.context);
+      if (obs.value === 'open' && followed(prev.value, event)) {
+        expect(c.openForMs, 'open for the wait the other instance set').toBe(event.waitMs);
+        expect(obs.pending, 'its timer restarted').toBe(1);
+        expect({ ...c, openForMs: prev.context.openForMs, trips: prev.context.trips }, 'a synced opening counts nothing of its own').toEqual(prev.context);
+      }
+    }
     if (obs.value === 'open' && prev.value !== 'open') {
       const byFailures = prev.value === 'closed' && event?.type === 'attempt.failed' && consecutiveFailures(h, i) === THRESHOLD;
       const byProbe = prev.value === 'halfOpen' && event?.type === 'probe.failed';
-      expect(byFailures || byProbe, `open reached only after ${THRESHOLD} consecutive failures or a failed probe`).toBe(true);
+      const bySync = followed(prev.value, event) && event.state === 'open';
+      expect(byFailures || byProbe || bySync, `open reached only after ${THRESHOLD} consecutive failures, a failed probe, or the shared breaker opening`).toBe(true);
     }
-    if (prev.value === 'halfOpen' && obs.value === 'closed') {
-      expect(probeSuccesses(h, i), 'halfOpen → closed only after halfOpenProbes probe.succeeded').toBe(PROBES);
+    if (prev.value === 'halfOpen' && obs.value === 'closed' && !isSync(event)) {
+      expect(probeSuccesses(h, i), 'halfOpen → closed only after halfOpenProbes probe.succeeded (or the shared breaker closing)').toBe(PROBES);
     }
     if (prev.value === 'halfOpen' && event?.type === 'probe.succeeded') {
       expect(obs.value).toBe(probeSuccesses(h, i) >= PROBES ? 'closed' : 'halfOpen');
@@ -416,21 +495,23 @@ const breakerSpec: Spec<BreakerContext, BreakerEvent> = {
       expect(obs.value, `${prev.value} is left only by breaker.force`).toBe(prev.value);
       expect(c, `${prev.value} counts nothing`).toEqual(prev.context);
     }
-    if (obs.value === 'halfOpen' && prev.value !== 'halfOpen') {
-      expect(prev.value, 'halfOpen is reached from open, by time').toBe('open');
+    if (obs.value === 'halfOpen' && prev.value !== 'halfOpen' && !isSync(event)) {
+      expect(prev.value, 'halfOpen is reached from open, by time (or the shared breaker half-opening)').toBe('open');
       expect(event?.type).toBe('tick');
     }
-    // Time: still open at resetTimeoutMs − 1, halfOpen at exactly resetTimeoutMs.
-    const reenteredOpen = (s: HistoryStep<BreakerContext, BreakerEvent>) => isForce(s.event) && s.event.state === 'open';
+    // Time: still open at its wait − 1 (resetTimeoutMs, or the synced wait), halfOpen at exactly its wait.
     if (obs.value === 'open') {
-      const openedAt = h[entryIndex(h, i, 'open', reenteredOpen)]!.obs.now;
-      expect(obs.now - openedAt, 'open lasts less than resetTimeoutMs').toBeLessThan(RESET_MS);
+      const entry = entryIndex(h, i, 'open', reenteredOpen(h));
+      // A wait of 0 (already due) still opens until the clock moves and fires its timer.
+      const elapsed = obs.now - h[entry]!.obs.now;
+      if (elapsed > 0) expect(elapsed, 'open lasts less than its wait').toBeLessThan(openFor(h, entry));
+      expect(c.openForMs, 'open for the synced wait, or null: resetTimeoutMs').toBe(syncedWait(h, entry));
     }
     if (prev.value === 'open' && event?.type === 'tick') {
-      const openedAt = h[entryIndex(h, i - 1, 'open', reenteredOpen)]!.obs.now;
-      const elapsed = obs.now - openedAt;
-      expect(obs.value, `open after ${elapsed} ms`).toBe(elapsed >= RESET_MS ? 'halfOpen' : 'open');
-      if (obs.value === 'halfOpen') expect(elapsed, 'halfOpen exactly at resetTimeoutMs').toBe(RESET_MS);
+      const entry = entryIndex(h, i - 1, 'open', reenteredOpen(h));
+      const elapsed = obs.now - h[entry]!.obs.now;
+      expect(obs.value, `open after ${elapsed} ms`).toBe(elapsed >= openFor(h, entry) ? 'halfOpen' : 'open');
+      if (obs.value === 'halfOpen') expect(elapsed, 'halfOpen exactly at its wait').toBe(openFor(h, entry));
     }
   },
 };
@@ -788,9 +869,10 @@ describe('machine models (xstate/graph shortest paths replayed on real actors)',
     ['retry', retrySpec as Spec<unknown, EventObject>],
     ['supervisor', supervisorSpec as Spec<unknown, EventObject>],
   ])('the %s keeps its invariants on every shortest path and every state is reached', async (_name, spec) => {
-    const { states, paths, edges } = await walk(spec);
+    const { states, replayed, paths, edges } = await walk(spec);
     expect(paths).toBeGreaterThan(5);
     expect(edges, 'every edge out of every world met is checked').toBeGreaterThan(paths);
     expect([...states].sort(), 'every state is covered by at least one path').toEqual(stateNames(spec.machine));
+    for (const t of spec.replays ?? []) expect([...replayed], 'replayed on a real actor').toContain(t);
   });
 });
