@@ -153,7 +153,7 @@ describe('shared budgets across instances (real redis-server)', () => {
   });
 
   it('takes the requests in flight from every later remaining count too, not only the first', async () => {
-    const i = fresh();
+    const i = shared.fresh();
     const keys = [{ name: 'k', secret: SECRET, limits: { rpm: 1_000 } }];
     const [a, b] = [await i.make(keys), await i.make(keys)];
     await a.lowerFromHeaders('k', { limitRequests: 100, remainingRequests: 100, resetRequestsMs: 60_000 });
