@@ -18,6 +18,7 @@ import { gatewayRequestCounter } from './metrics.js';
 import { buildRoutes, findRoute } from './routes/table.js';
 import type { Gateway, GatewayOptions } from './types.js';
 import { buildUpstream } from './upstream.js';
+import { Roster } from '../queue/roster.js';
 
 /** The defaults. */
 export const GATEWAY_DEFAULTS = {
@@ -110,7 +111,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const bodyTimeoutMs = settings.bodyTimeoutMs ?? settings.requestTimeoutMs;
   const bodyLimits = { limitBytes: settings.bodyLimitBytes, timeoutMs: bodyTimeoutMs < settings.requestTimeoutMs ? bodyTimeoutMs : null };
   const shared: SharedContext = { router, simulator, clock, logger, body: bodyLimits, secrets: upstream.secrets, writeTimeoutMs: settings.writeTimeoutMs };
-  const active = new Set<ServerResponse>();
+  const active = new Roster<ServerResponse>();
   let idleWaiters: Array<() => void> = [];
   let closing = false;
 

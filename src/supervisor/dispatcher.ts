@@ -16,6 +16,7 @@ import { noKeysError } from './outcome.js';
 import { settleError, settleRefused } from './settlement.js';
 import type { DispatcherHost } from './host.js';
 import { SignalWatch } from './signals.js';
+import { Roster } from '../queue/roster.js';
 
 /**
  * The hot path (docs/ARCHITECTURE.md §1), wired in one visible order: admission → queue → pick a key (key pool)
@@ -28,7 +29,7 @@ export class Dispatcher {
   cfg!: ResolvedConfig;
   lifecycle = 'running';
   readonly queue = new PriorityQueue<Entry>();
-  readonly active = new Set<Entry>();
+  readonly active = new Roster<Entry>();
   readonly keyWaiters: Entry[] = [];
   inFlight = 0;
   peakInFlight = 0;
