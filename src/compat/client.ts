@@ -2,16 +2,12 @@ import { ConfigError } from '../errors.js';
 import { invalid, type SupervisorOptions } from '../options.js';
 import { createSupervisor, type Board } from '../supervisor/index.js';
 import type { Transport } from '../transport/types.js';
-import type {
-  BoardState, Clock, KeyConfig, KeyState, Logger, Provider, StrategyName, SwitchboardEvents, SwitchboardEventType,
-} from '../types.js';
-import {
-  attributeUpdate, breakerTarget, checkModelList, checkPriorityValue, readAttribute, seedCircuitState,
-  type ConfigAttribute, type SeedCircuitState,
-} from './attributes.js';
+import type { BoardState, Clock, KeyState, Logger, SwitchboardEvents, SwitchboardEventType } from '../types.js';
+import { checkPriorityValue } from './attributes.js';
+import { ClientAttributes, poolSize, type ClientInit } from './client-attributes.js';
 import { toSeedReport, toSeedStats, type SeedReport, type SeedStats } from './seed-report.js';
 import {
-  chatBodyToRequest, embeddingBodyToRequest, endpointKind, timeoutMs, toChatCompletion, toChatRequest, toChatResult,
+  chatBodyToRequest, embeddingBodyToRequest, endpointKind, toChatCompletion, toChatRequest, toChatResult,
   toEmbeddingList, toEmbeddingResult, toRequestOptions,
   type ChatCompletion, type ChatOptions, type ChatResult, type EmbeddingList, type EmbeddingOptions, type EmbeddingResult,
   type MakeRequestOptions,
@@ -52,68 +48,26 @@ export interface SeedMessage {
   [field: string]: unknown;
 }
 
-/** @internal What a factory or the multiplexer tells the client it builds. */
-export interface ClientInit {
-  provider: Provider;
-  /** The name errors start with: `openai_api`, `ApiKeyMultiplexer.get_groq_client` … */
-  where: string;
-  /** Undefined: from the environment (docs/ARCHITECTURE.md §5). */
-  keys?: KeyConfig[];
-  baseUrl?: string;
-  strategy?: StrategyName;
-  /** A multiplexer pool: `max_concurrent_requests` follows the sum of its keys' `max_concurrent` until assigned. */
-  poolConcurrency?: boolean;
-}
-
-/** @internal The multiplexer's hooks (a symbol, so they are not part of the guide's surface). */
-export const INTERNAL = Symbol('switchboard.compat.internal');
-
-type Values = Record<ConfigAttribute, number | boolean>;
 type EndpointPrefix = '' | '/' | 'v1/' | '/v1/';
 
 /**
- * A seed-compatible client (`openai_api`, `claude`, `groq`, `gemini`): the guide's attributes as live
- * properties over one supervisor, and its methods. Every assignment is validated (an invalid value
- * throws `ConfigError`, `SB_CONFIG`, naming the attribute), converted (seconds → ms) and sent as a
- * `config.update` at once; reading returns exactly what was assigned.
- *
- * Longer than STYLE's 300 lines on purpose: it is the guide's whole surface — twenty documented
- * live attributes and the methods — on one class, as the guide has it.
+ * A seed-compatible client (`openai_api`, `claude`, `groq`, `gemini`) over one supervisor: the
+ * guide's configuration attributes (`ClientAttributes`: live properties, each assignment sent at
+ * once), and here the priority numbers, the request methods and the monitoring methods.
  */
-export class CompatClient {
-  readonly provider: Provider;
+export class CompatClient extends ClientAttributes {
   #board: Board;
   #where: string;
-  #values: Values;
   #priorities = { high: 0, normal: 1, low: 2 };
-  #embeddingModels: string[];
-  #completionModels: string[] = [];
-  #batchModels: string[] | null = null;
-  #poolConcurrency: boolean;
   #usage = new Map<string, number>();
-  #stopped = false;
 
   /** @internal Use the factories (`openai_api(...)` …) or `ApiKeyMultiplexer`. */
   constructor(init: ClientInit, options: CompatOptions = {}) {
-    this.provider = init.provider;
+    const board = openBoard(init, options);
+    super(board, init);
+    this.#board = board;
     this.#where = init.where;
-    this.#poolConcurrency = init.poolConcurrency === true;
-    const { supervisor, ...runtime } = options;
-    const queue = { ...supervisor?.queue };
-    if (this.#poolConcurrency && init.keys && init.keys.length > 0 && queue.maxConcurrent === undefined) queue.maxConcurrent = poolSize(init.keys);
-    try {
-      this.#board = createSupervisor({ ...supervisor, ...runtime, queue, provider: init.provider, keys: init.keys, baseUrl: init.baseUrl, strategy: init.strategy ?? supervisor?.strategy });
-    } catch (error) {
-      if (error instanceof ConfigError && error.field === 'baseUrl') throw new ConfigError(error.message.replace('`baseUrl`', '`base_url`'), 'base_url');
-      throw error;
-    }
-    const cfg = this.#board.config;
-    this.#values = Object.fromEntries(
-      (['queue_size', 'max_concurrent_requests', 'failure_threshold', 'reset_timeout', 'collect_metrics', 'batching_enabled', 'max_batch_size',
-        'batch_timeout', 'max_retries', 'initial_retry_delay', 'backoff_factor', 'max_retry_delay'] as const).map((n) => [n, readAttribute(cfg, n)]),
-    ) as Values;
-    this.#embeddingModels = [...cfg.batching.models];
-    this.#board.on('request.dispatched', (p) => this.#usage.set(p.keyName, (this.#usage.get(p.keyName) ?? 0) + 1));
+    board.on('request.dispatched', (p) => this.#usage.set(p.keyName, (this.#usage.get(p.keyName) ?? 0) + 1));
   }
 
   // ── priorities ───────────────────────────────────────────────────────────────────────────
@@ -127,102 +81,6 @@ export class CompatClient {
   /** The number meaning "low" in `priority` (default 2). */
   get PRIORITY_LOW(): number { return this.#priorities.low; }
   set PRIORITY_LOW(v: number) { this.#priorities.low = checkPriorityValue(this.#where, 'PRIORITY_LOW', v); }
-
-  // ── queue ────────────────────────────────────────────────────────────────────────────────
-
-  /** Requests allowed to wait (`queue.size`, default 100); one more is rejected `SB_QUEUE_FULL`. */
-  get queue_size(): number { return this.#get('queue_size') as number; }
-  set queue_size(v: number) { this.#set('queue_size', v); }
-  /** Requests in flight at once (`queue.maxConcurrent`, default 5). */
-  get max_concurrent_requests(): number { return this.#get('max_concurrent_requests') as number; }
-  set max_concurrent_requests(v: number) {
-    this.#set('max_concurrent_requests', v);
-    this.#poolConcurrency = false;
-  }
-
-  // ── circuit breaker ──────────────────────────────────────────────────────────────────────
-
-  /** Consecutive failed attempts that open the breaker (default 5). */
-  get failure_threshold(): number { return this.#get('failure_threshold') as number; }
-  set failure_threshold(v: number) { this.#set('failure_threshold', v); }
-  /** Seconds the breaker stays open before half-open (default 30). */
-  get reset_timeout(): number { return this.#get('reset_timeout') as number; }
-  set reset_timeout(v: number) { this.#set('reset_timeout', v); }
-
-  /**
-   * The breaker now: `'CLOSED' | 'OPEN' | 'HALF_OPEN'` (forced open reads `'OPEN'`, disabled reads
-   * `'CLOSED'`). Assigning forces it: `'OPEN'` opens it as if tripped (half-open after `reset_timeout`).
-   */
-  get circuit_state(): SeedCircuitState { return seedCircuitState(this.#board.state().breaker); }
-  set circuit_state(v: SeedCircuitState) {
-    const state = breakerTarget(this.#where, v);
-    if (!this.#stopped) this.#board.send({ type: 'breaker.force', state });
-  }
-
-  // ── metrics ──────────────────────────────────────────────────────────────────────────────
-
-  /** Whether requests are counted for `generate_report` / `get_stats` (default true). */
-  get collect_metrics(): boolean { return this.#get('collect_metrics') as boolean; }
-  set collect_metrics(v: boolean) { this.#set('collect_metrics', v); }
-
-  // ── batching ─────────────────────────────────────────────────────────────────────────────
-
-  /** Whether embeddings of `supported_batch_models` share HTTP calls (default true). */
-  get batching_enabled(): boolean { return this.#get('batching_enabled') as boolean; }
-  set batching_enabled(v: boolean) { this.#set('batching_enabled', v); }
-  /** Inputs per batch (default 10). */
-  get max_batch_size(): number { return this.#get('max_batch_size') as number; }
-  set max_batch_size(v: number) { this.#set('max_batch_size', v); }
-  /** Seconds a batch waits for more inputs after its first (default 0.5). */
-  get batch_timeout(): number { return this.#get('batch_timeout') as number; }
-  set batch_timeout(v: number) { this.#set('batch_timeout', v); }
-
-  /** Embedding models that batch. Assigning makes `supported_batch_models` follow this list and `completion_models` again. */
-  get embedding_models(): string[] { return this.#embeddingModels; }
-  set embedding_models(v: string[]) {
-    const list = checkModelList(this.#where, 'embedding_models', v);
-    this.#sendModels(dedupe([...list, ...this.#completionModels]), 'embedding_models');
-    this.#embeddingModels = list;
-    this.#batchModels = null;
-  }
-  /**
-   * Completion models listed as batchable (default `[]`). The core batches embeddings only: a chat
-   * is never batched, an embedding request for a model listed here is.
-   */
-  get completion_models(): string[] { return this.#completionModels; }
-  set completion_models(v: string[]) {
-    const list = checkModelList(this.#where, 'completion_models', v);
-    this.#sendModels(dedupe([...this.#embeddingModels, ...list]), 'completion_models');
-    this.#completionModels = list;
-    this.#batchModels = null;
-  }
-  /**
-   * The models whose requests batch (`batching.models`): `embedding_models` then `completion_models`
-   * until assigned; once assigned, exactly what was assigned (until either list is assigned again).
-   */
-  get supported_batch_models(): string[] {
-    return this.#batchModels ?? [...this.#embeddingModels, ...this.#completionModels];
-  }
-  set supported_batch_models(v: string[]) {
-    const list = checkModelList(this.#where, 'supported_batch_models', v);
-    this.#sendModels(dedupe(list), 'supported_batch_models');
-    this.#batchModels = list;
-  }
-
-  // ── retry and backoff ────────────────────────────────────────────────────────────────────
-
-  /** Retries after the first attempt (default 5); then `SB_RETRIES_EXHAUSTED`. */
-  get max_retries(): number { return this.#get('max_retries') as number; }
-  set max_retries(v: number) { this.#set('max_retries', v); }
-  /** Seconds before the first retry (default 1). */
-  get initial_retry_delay(): number { return this.#get('initial_retry_delay') as number; }
-  set initial_retry_delay(v: number) { this.#set('initial_retry_delay', v); }
-  /** Each retry waits this many times longer than the previous one (default 2). */
-  get backoff_factor(): number { return this.#get('backoff_factor') as number; }
-  set backoff_factor(v: number) { this.#set('backoff_factor', v); }
-  /** Seconds a backoff wait is capped at (default 16). A provider's own `retry-after` wins. */
-  get max_retry_delay(): number { return this.#get('max_retry_delay') as number; }
-  set max_retry_delay(v: number) { this.#set('max_retry_delay', v); }
 
   // ── requests ─────────────────────────────────────────────────────────────────────────────
 
@@ -271,7 +129,7 @@ export class CompatClient {
 
   /** Zeroes the statistics; the breaker and the keys keep their state. */
   reset_stats(): void {
-    if (!this.#stopped) this.#board.resetStats();
+    if (!this.stopped) this.#board.resetStats();
   }
 
   /**
@@ -311,74 +169,20 @@ export class CompatClient {
   on<K extends SwitchboardEventType>(type: K, listener: (payload: SwitchboardEvents[K]) => void): () => void {
     return this.#board.on(type, listener);
   }
-
-  /** Stops the client: without `drain`, at once; with it, waits up to `timeout` seconds (default 30). Idempotent. */
-  stop(options: { drain?: boolean; timeout?: number } = {}): Promise<void> {
-    this.#stopped = true;
-    const timeout = options.timeout === undefined ? undefined : timeoutMs(`${this.#where}.stop`, options.timeout);
-    return this.#board.stop({ drain: options.drain === true, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) });
-  }
-
-  /** Whether `stop()` was called. */
-  get stopped(): boolean {
-    return this.#stopped;
-  }
-
-  /** A summary without secrets, for `JSON.stringify` and `console.log`. */
-  toJSON(): Record<string, unknown> {
-    return { provider: this.provider, keys: this.#board.state().keys.map((k) => k.name), circuit_state: this.circuit_state, ...this.#values };
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `CompatClient ${JSON.stringify(this.toJSON())}`;
-  }
-
-  /** @internal */
-  get [INTERNAL]() {
-    return {
-      addKey: (key: KeyConfig & { maxConcurrent: number }, poolTotal: number) => {
-        if (this.#stopped) return;
-        this.#board.send({ type: 'key.add', key });
-        if (this.#poolConcurrency && poolTotal !== this.#board.config.queue.maxConcurrent) {
-          this.#board.send({ type: 'config.update', config: { queue: { maxConcurrent: poolTotal } } });
-          this.#values.max_concurrent_requests = poolTotal;
-        }
-      },
-    };
-  }
-
-  // ── internals ────────────────────────────────────────────────────────────────────────────
-
-  #get(name: ConfigAttribute): number | boolean {
-    return this.#values[name];
-  }
-
-  #set(name: ConfigAttribute, value: unknown): void {
-    const update = attributeUpdate(this.#where, name, value);
-    this.#send(update, name);
-    this.#values[name] = value as number | boolean;
-  }
-
-  #sendModels(models: string[], name: string): void {
-    this.#send({ batching: { models } }, name);
-  }
-
-  #send(config: Record<string, Record<string, unknown>>, name: string): void {
-    if (this.#stopped) return;
-    try {
-      this.#board.send({ type: 'config.update', config });
-    } catch (error) {
-      if (error instanceof ConfigError) throw new ConfigError(`${this.#where}: cannot set \`${name}\`: ${error.message}`, name);
-      throw error;
-    }
-  }
 }
 
-function dedupe(models: string[]): string[] {
-  return [...new Set(models)];
-}
-
-/** A pool's concurrency: the sum of its keys' limits. */
-export function poolSize(keys: ReadonlyArray<{ maxConcurrent?: number }>): number {
-  return Math.max(1, keys.reduce((sum, k) => sum + (k.maxConcurrent ?? 5), 0));
+/**
+ * The client's board. A pool's concurrency starts at the sum of its keys' limits unless set; a bad
+ * base URL is reported under the guide's name for it, `base_url`.
+ */
+function openBoard(init: ClientInit, options: CompatOptions): Board {
+  const { supervisor, ...runtime } = options;
+  const queue = { ...supervisor?.queue };
+  if (init.poolConcurrency === true && init.keys && init.keys.length > 0 && queue.maxConcurrent === undefined) queue.maxConcurrent = poolSize(init.keys);
+  try {
+    return createSupervisor({ ...supervisor, ...runtime, queue, provider: init.provider, keys: init.keys, baseUrl: init.baseUrl, strategy: init.strategy ?? supervisor?.strategy });
+  } catch (error) {
+    if (error instanceof ConfigError && error.field === 'baseUrl') throw new ConfigError(error.message.replace('`baseUrl`', '`base_url`'), 'base_url');
+    throw error;
+  }
 }

@@ -2,7 +2,8 @@ import { registerSecret } from '../keys/redact.js';
 import { ConfigError } from '../errors.js';
 import { invalid } from '../options.js';
 import type { KeyState, Provider, StrategyName } from '../types.js';
-import { CompatClient, INTERNAL, poolSize, type CompatOptions, type KeyStats } from './client.js';
+import { INTERNAL, poolSize } from './client-attributes.js';
+import { CompatClient, type CompatOptions, type KeyStats } from './client.js';
 
 /** `add_*_key`'s options: the guide's `max_concurrent=5` keyword. */
 export interface AddKeyOptions {

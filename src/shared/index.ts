@@ -1,4 +1,5 @@
-export { SharedBudget, HEARTBEAT_EVERY_MS, HEARTBEAT_TTL_MS, LEASE_GRACE_MS, type SharedBudgetInput } from './shared-budget.js';
+export { SharedBudget, LEASE_GRACE_MS, type SharedBudgetInput } from './shared-budget.js';
+export { HEARTBEAT_EVERY_MS, HEARTBEAT_TTL_MS } from './presence.js';
 export { SharedBreaker, type BreakerConfig, type BreakerView, type ProbeGrant } from './shared-breaker.js';
 export { keyId, endpointId } from './ids.js';
 export type { RedisClientLike } from './link.js';

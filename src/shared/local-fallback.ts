@@ -27,6 +27,24 @@ function waitFor(b: Bucket, need: number): number {
   return b.level >= n - EPSILON ? 0 : Math.ceil(((n - b.level) * b.windowMs) / b.cap);
 }
 
+/** A provider's request budget as its x-ratelimit headers tell it: capacity, and a lower bound of its refill per ms. */
+export interface ProviderBudget {
+  cap: number;
+  perMs: number;
+}
+
+/**
+ * The provider budget after one answer's headers (each -1 when absent), for the share's own bucket:
+ * the same lower bound of the rate as LOWER in key-scripts.ts (requests spent within the reset
+ * window), never below what `previous` knew of the same capacity; before any rate is known, a minute's
+ * window, as LOWER assumes.
+ */
+export function providerBudget(previous: ProviderBudget | null, cap: number, remaining: number, resetMs: number): ProviderBudget | null {
+  if (!(cap > 0 && remaining >= 0)) return previous;
+  const bound = resetMs > 0 && cap - remaining - 1 > 0 ? (cap - remaining - 1) / resetMs : 0;
+  return { cap, perMs: Math.max(previous?.cap === cap ? previous.perMs : 0, bound) || cap / 60_000 };
+}
+
 export class LocalShare {
   private buckets: { r: Bucket | null; t: Bucket | null; d: Bucket | null; h: Bucket | null } = { r: null, t: null, d: null, h: null };
   private inFlight = 0;
@@ -45,7 +63,7 @@ export class LocalShare {
    * `provider`: the request budget the provider's headers told (capacity, refill per ms), when known:
    * it gets its 1/N bucket too, as `limits` do.
    */
-  reset(instances: number, now: number, startEmpty: boolean, provider: { cap: number; perMs: number } | null = null): void {
+  reset(instances: number, now: number, startEmpty: boolean, provider: ProviderBudget | null = null): void {
     const n = Math.max(1, instances);
     const make = (limit: number | undefined, windowMs: number): Bucket | null =>
       limit && limit > 0 ? { level: startEmpty ? 0 : limit / n, at: now, cap: limit / n, windowMs } : null;

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../types.js';
-import { HEARTBEAT } from './breaker-scripts.js';
+import { readMessage } from './channel.js';
 import { endpointId, endpointNames, keyId, keyNames, type EndpointNames, type KeyNames } from './ids.js';
 import { ACQUIRE, KEY_EVENT, LOWER, RESYNC, SETTLE } from './key-scripts.js';
 import { LinkDown, RedisLink, script } from './link.js';
-import { LocalShare } from './local-fallback.js';
+import { LocalShare, providerBudget, type ProviderBudget } from './local-fallback.js';
+import { HEARTBEAT_SCRIPT, Presence } from './presence.js';
 import { RoundTrips } from './round-trip.js';
 import { BREAKER_SCRIPTS, SharedBreaker, type BreakerConfig } from './shared-breaker.js';
 import type { HeaderBudget, SharedEvent, SharedGrant, SharedKeySpec, SharedLease, SharedOptions, SharedReport } from './types.js';
@@ -16,11 +17,8 @@ const KEY_SCRIPTS = {
   keyEvent: script('keyEvent', KEY_EVENT),
   lower: script('lower', LOWER),
   resync: script('resync', RESYNC),
-  heartbeat: script('heartbeat', HEARTBEAT),
 };
 
-export const HEARTBEAT_EVERY_MS = 1_000;
-export const HEARTBEAT_TTL_MS = 5_000;
 /** A lease outlives its attempt by this much, then its capacity comes back (a crashed instance). */
 export const LEASE_GRACE_MS = 5_000;
 
@@ -46,8 +44,8 @@ interface KeyEntry {
   spec: SharedKeySpec;
   names: KeyNames;
   local: LocalShare;
-  /** The provider's request budget as its headers told it (capacity, a lower bound of its refill per ms). */
-  provider: { cap: number; perMs: number } | null;
+  /** What the provider's headers told of its request budget, for the degraded share's own bucket. */
+  provider: ProviderBudget | null;
   /** The latest key event while degraded, replayed on restore. */
   pending: { state: 'disabled' | 'cooling' | 'exhausted'; untilLocal: number; reason: string } | null;
 }
@@ -69,26 +67,21 @@ export class SharedBudget {
   private readonly keys = new Map<string, KeyEntry>();
   private readonly byId = new Map<string, string>();
   private readonly listeners = new Set<(e: SharedEvent) => void>();
-  private instances = 1;
-  /** The Redis instant `instances` was counted at: an older count never overwrites a newer one. */
-  private instancesAt = 0;
+  private readonly presence: Presence;
   private seq = 0;
-  private heartbeatTimer: unknown = null;
   private everUp = false;
-  private stopped = false;
   private readyWaiters: Array<() => void> = [];
 
   constructor(private readonly input: SharedBudgetInput) {
     this.clock = input.clock ?? systemClock;
     const ns = input.shared.namespace ?? 'sb';
     this.ep = endpointNames(ns, input.provider, endpointId(input.provider, input.baseUrl));
-    for (const k of input.keys) this.addKey(k);
     this.link = new RedisLink({
       redis: input.shared.redis,
       timeoutMs: input.shared.timeoutMs ?? 50,
       clock: systemClock,
       roundTrips: this.roundTrips,
-      scripts: [...Object.values(KEY_SCRIPTS), ...Object.values(BREAKER_SCRIPTS)],
+      scripts: [...Object.values(KEY_SCRIPTS), HEARTBEAT_SCRIPT, ...Object.values(BREAKER_SCRIPTS)],
       logger: input.logger,
       onDegraded: (reason) => this.enterDegraded(reason),
       onRestore: (first) => this.resync(first),
@@ -98,6 +91,8 @@ export class SharedBudget {
       },
     });
     this.breaker = new SharedBreaker(this.link, this.ep, this.instanceId, () => this.input.breaker, () => this.leaseTtlMs());
+    this.presence = new Presence(this.link, this.ep, this.instanceId);
+    for (const k of input.keys) this.addKey(k);
   }
 
   /** Connects and subscribes; requests meanwhile use the local share. */
@@ -128,7 +123,7 @@ export class SharedBudget {
   addKey(spec: SharedKeySpec): void {
     const id = keyId(this.input.provider, this.input.baseUrl, spec.secret);
     const local = new LocalShare(spec.limits ?? {}, spec.maxConcurrent ?? 0);
-    local.reset(this.instances, this.clock.now(), false);
+    local.reset(this.presence.count, this.clock.now(), false);
     this.keys.set(spec.name, { spec, names: keyNames(this.input.shared.namespace ?? 'sb', this.input.provider, id), local, pending: null, provider: null });
     this.byId.set(id, spec.name);
   }
@@ -175,7 +170,7 @@ export class SharedBudget {
       return 1;
     }
     const l = e.spec.limits ?? {};
-    return Number(await this.quiet(KEY_SCRIPTS.settle, [e.names.state, e.names.leases], [lease.id, lease.estTokens, usedTokens, l.tpm ?? 0, l.rpm ?? 0, unsent ? 1 : 0, e.spec.maxConcurrent ?? 0, this.ep.channel, this.instanceId, e.names.id]));
+    return Number(await this.quiet(this.link.run(KEY_SCRIPTS.settle, [e.names.state, e.names.leases], [lease.id, lease.estTokens, usedTokens, l.tpm ?? 0, l.rpm ?? 0, unsent ? 1 : 0, e.spec.maxConcurrent ?? 0, this.ep.channel, this.instanceId, e.names.id])));
   }
 
   /** A 401: the key is dead on every instance. */
@@ -199,22 +194,15 @@ export class SharedBudget {
     if (!e) return;
     const n = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? -1 : Math.max(0, Math.floor(v)));
     if (n(h.remainingRequests) < 0 && n(h.remainingTokens) < 0) return;
-    // Kept here too, for the degraded mode's 1/N share (the same lower bound of the rate as LOWER).
-    const cap = n(h.limitRequests);
-    const remaining = n(h.remainingRequests);
-    const reset = n(h.resetRequestsMs);
-    if (cap > 0 && remaining >= 0) {
-      const bound = reset > 0 && cap - remaining - 1 > 0 ? (cap - remaining - 1) / reset : 0;
-      const perMs = Math.max(e.provider?.cap === cap ? e.provider.perMs : 0, bound) || cap / 60_000;
-      e.provider = { cap, perMs };
-    }
-    await this.quiet(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]);
+    // Kept here too, for the degraded mode's 1/N share.
+    e.provider = providerBudget(e.provider, n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs));
+    await this.quiet(this.link.run(KEY_SCRIPTS.lower, [e.names.state, e.names.leases], [n(h.limitRequests), n(h.remainingRequests), n(h.resetRequestsMs), n(h.limitTokens), n(h.remainingTokens), n(h.resetTokensMs)]));
   }
 
   report(): SharedReport {
     return {
       mode: this.link.mode === 'redis' ? 'redis' : 'degraded',
-      instances: this.instances,
+      instances: this.presence.count,
       scriptMsP50: this.roundTrips.percentileMs(50),
       scriptMsP99: this.roundTrips.percentileMs(99),
     };
@@ -226,10 +214,7 @@ export class SharedBudget {
 
   /** Stops heartbeats (removing this instance from the count) and closes its connections. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.heartbeatTimer !== null) systemClock.clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = null;
-    if (this.link.mode === 'redis') await this.quiet(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, 0, this.ep.channel]);
+    await this.quiet(this.presence.leave());
     await this.link.stop();
   }
 
@@ -245,13 +230,13 @@ export class SharedBudget {
       if (!e.pending || e.pending.state !== 'disabled') e.pending = { state, untilLocal, reason };
       return;
     }
-    await this.quiet(KEY_SCRIPTS.keyEvent, [e.names.state], [state, Math.max(0, Math.ceil(waitMs)), reason, this.ep.channel, this.instanceId, e.names.id]);
+    await this.quiet(this.link.run(KEY_SCRIPTS.keyEvent, [e.names.state], [state, Math.max(0, Math.ceil(waitMs)), reason, this.ep.channel, this.instanceId, e.names.id]));
   }
 
-  /** Runs a script whose answer nobody waits for; a down link is the degraded mode's business. */
-  private async quiet(s: (typeof KEY_SCRIPTS)[keyof typeof KEY_SCRIPTS], keys: string[], args: Array<string | number>): Promise<unknown> {
+  /** Awaits a script whose answer nobody waits for; a down link is the degraded mode's business. */
+  private async quiet(run: Promise<unknown>): Promise<unknown> {
     try {
-      return await this.link.run(s, keys, args);
+      return await run;
     } catch (err) {
       if (err instanceof LinkDown) return null;
       this.input.logger?.warn({ err: String(err) }, 'shared: script failed');
@@ -270,39 +255,22 @@ export class SharedBudget {
   }
 
   private onMessage(raw: string): void {
-    let m: { k?: string; o?: string; id?: string; ev?: string; state?: string; now?: number; untilMs?: number; trips?: number; reason?: string; n?: number; all?: number };
-    try {
-      m = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (m.o === this.instanceId) return;
-    if (m.k === 'instances') {
-      this.countInstances(Number(m.n), Number(m.now));
-      return;
-    }
-    const waitMs = Math.max(0, Number(m.untilMs ?? 0) - Number(m.now ?? 0));
-    if (m.k === 'key') {
-      const keyName = m.id === undefined ? undefined : this.byId.get(m.id);
-      if (keyName === undefined) return;
-      const state = m.ev as 'disabled' | 'cooling' | 'exhausted' | 'released';
-      this.emit({ type: 'key', keyName, state, waitMs, ...(m.reason ? { reason: m.reason } : {}), ...(m.all ? { all: true } : {}) });
-    } else if (m.k === 'breaker') {
-      const state = m.state === 'open' || m.state === 'halfOpen' ? m.state : 'closed';
-      this.emit({ type: 'breaker', state, waitMs, trips: Number(m.trips ?? 0) });
-    }
+    const m = readMessage(raw, this.instanceId, (id) => this.byId.get(id));
+    if (m === null) return;
+    if (m.type === 'instances') this.presence.counted(m.n, m.at);
+    else this.emit(m);
   }
 
   private enterDegraded(reason: string): void {
-    this.input.logger?.warn({ provider: this.input.provider, reason }, `shared: the Redis link is degraded (${reason}); spending at most 1/${this.instances} of each limit until it is back`);
+    this.input.logger?.warn({ provider: this.input.provider, reason }, `shared: the Redis link is degraded (${reason}); spending at most 1/${this.presence.count} of each limit until it is back`);
     const now = this.clock.now();
-    for (const e of this.keys.values()) e.local.reset(this.instances, now, this.everUp, e.provider);
+    for (const e of this.keys.values()) e.local.reset(this.presence.count, now, this.everUp, e.provider);
     this.emit({ type: 'degraded', reason });
   }
 
   /** Back on Redis: heartbeat, replay what happened while degraded, and sync the local actors. */
   private async resync(first: boolean): Promise<void> {
-    await this.heartbeat();
+    await this.presence.beat();
     const now = this.clock.now();
     for (const [keyName, e] of this.keys) {
       if (e.pending) {
@@ -321,31 +289,6 @@ export class SharedBudget {
     if (b && (b.state !== 'closed' || !first)) this.emit({ type: 'breaker', ...b });
     this.everUp = true;
     for (const w of this.readyWaiters.splice(0)) w();
-    this.scheduleHeartbeat();
-  }
-
-  private async heartbeat(): Promise<void> {
-    const [n, at] = (await this.link.run(KEY_SCRIPTS.heartbeat, [this.ep.instances], [this.instanceId, HEARTBEAT_TTL_MS, this.ep.channel])) as [number, number];
-    this.countInstances(Number(n), Number(at));
-  }
-
-  private countInstances(n: number, at: number): void {
-    if (!(at >= this.instancesAt)) return;
-    // Two counts of the same millisecond: the larger (a join just counted) is the later one.
-    const count = Math.max(1, n || 1);
-    this.instances = at === this.instancesAt ? Math.max(this.instances, count) : count;
-    this.instancesAt = at;
-  }
-
-  private scheduleHeartbeat(): void {
-    if (this.heartbeatTimer !== null) return;
-    const beat = () => {
-      if (this.stopped) return;
-      this.heartbeatTimer = systemClock.setTimeout(() => {
-        if (this.link.mode === 'redis') this.heartbeat().catch(() => undefined);
-        beat();
-      }, HEARTBEAT_EVERY_MS);
-    };
-    beat();
+    this.presence.schedule();
   }
 }
