@@ -4,6 +4,7 @@
 //   node bench/profile.mjs gateway [requests]      the `switchboard serve` process
 //   node bench/profile.mjs minimal [requests]      the minimal Node gateway process
 //   node bench/profile.mjs summarize <file.cpuprofile>
+// BENCH_PROFILE_CONCURRENCY=1 profiles the sequential path (the gateway-latency benchmark's load).
 // Writes a V8 .cpuprofile (node --cpu-prof) to BENCH_PROFILE_DIR (default: a temporary directory)
 // and prints the self time per function, per area and per file, largest first, and the total time
 // of the project's functions. Not a benchmark: profiling slows everything down; compare shares, not
@@ -139,8 +140,9 @@ if (what === 'supervisor') {
   console.error(`profile: unknown target ${what} (supervisor, undici, gateway, minimal, summarize <file>)`);
   process.exit(1);
 }
-await closedLoop(client.call, { total: 5_000, concurrency: 64 });
-const m = await closedLoop(client.call, { total: requests, concurrency: 64, probes: server ? { server: server.cpuUs } : {} });
+const concurrency = Number(process.env.BENCH_PROFILE_CONCURRENCY) || 64;
+await closedLoop(client.call, { total: 5_000, concurrency });
+const m = await closedLoop(client.call, { total: requests, concurrency, probes: server ? { server: server.cpuUs } : {} });
 process.stderr.write(`profile ${what}: ${Math.round(m.rps)} req/s, client ${m.clientCpuUsPerReq.toFixed(1)} µs/req${server ? `, server ${m.otherCpuUsPerReq.server.toFixed(1)} µs/req` : ''}, ${m.errors} errors\n`);
 await client.close();
 if (server) await server.stop();

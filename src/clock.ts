@@ -29,11 +29,22 @@ export class KeepAlive {
 
   constructor(private readonly enabled: boolean) {}
 
+  /**
+   * One interval for the board's life, ref'd while busy and unref'd while idle: a request that
+   * finds the board idle (one request at a time) then costs a flag, not a timer created and cleared.
+   */
   hold(): void {
-    if (this.enabled && this.handle === null) this.handle = setInterval(noop, KEEP_ALIVE_MS);
+    if (!this.enabled) return;
+    if (this.handle === null) this.handle = setInterval(noop, KEEP_ALIVE_MS);
+    else this.handle.ref();
   }
 
   release(): void {
+    this.handle?.unref();
+  }
+
+  /** The board stopped: the interval goes. */
+  dispose(): void {
     if (this.handle === null) return;
     clearInterval(this.handle);
     this.handle = null;

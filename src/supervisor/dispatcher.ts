@@ -219,6 +219,6 @@ export class Dispatcher {
     this.sharedWaits.clear();
     this.deadlines.dispose();
     this.attemptTimeouts.dispose();
-    this.keepAlive.release();
+    this.keepAlive.dispose();
   }
 }
