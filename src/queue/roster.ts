@@ -10,7 +10,13 @@
  */
 export class Roster<T extends object> {
   private readonly items: T[] = [];
-  private readonly slot = Symbol('roster slot');
+
+  /**
+   * `slot`: the property that holds a member's index. Its own by default; rosters made in numbers
+   * (one per signal, say) whose members belong to one of them at a time share one, so that members
+   * keep one shape rather than gaining a property per roster.
+   */
+  constructor(private readonly slot: symbol = Symbol('roster slot')) {}
 
   get size(): number {
     return this.items.length;
