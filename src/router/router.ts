@@ -3,7 +3,7 @@ import { TimeoutError, UnknownModelError, type SwitchboardError } from '../error
 import type { SupervisorOptions } from '../options.js';
 import { validateOptions } from '../options.js';
 import { createSupervisor, type Board, type BoardCommand } from '../supervisor/index.js';
-import { connectionsWanted } from '../supervisor/board.js';
+import { connectionsWanted } from '../supervisor/connections.js';
 import { createUndiciTransport } from '../transport/undici.js';
 import type { Transport } from '../transport/types.js';
 import { PROVIDERS, type BoardState, type ChatChunk, type ChatReply, type ChatRequest, type RichChatReply, type RichChatRequest, type Clock, type EmbedReply, type EmbedRequest, type Provider, type Report, type RequestOptions } from '../types.js';
