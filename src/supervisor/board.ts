@@ -1,28 +1,29 @@
-import { randomUUID } from 'node:crypto';
 import { INTERNAL } from '../../machines/supervisor.machine.js';
 import { systemClock } from '../clock.js';
 import { safeLogger } from '../logger.js';
-import { AbortedError, ConfigError, type SwitchboardError } from '../errors.js';
+import { AbortedError, ConfigError } from '../errors.js';
 import { loadBaseUrl, loadKeys } from '../keys/env.js';
 import { registerOrigin } from '../keys/redact.js';
 import { SecretStore } from '../keys/secret-store.js';
 import { createMetrics, startSchedule, validateSchedule, type MetricsRecorder, type ScheduleHandle } from '../metrics/index.js';
-import { invalid, MAX_TIMER_MS, resolveConfig, validateOptions, type ResolvedConfig, type SupervisorOptions } from '../options.js';
+import { invalid, resolveConfig, validateOptions, type ResolvedConfig, type SupervisorOptions } from '../options.js';
 import { getAdapter } from '../providers/index.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { createUndiciTransport } from '../transport/undici.js';
 import type { Transport } from '../transport/types.js';
 import type {
-  BoardState, ChatChunk, ChatRequest, EmbedReply, EmbedRequest, KeyConfig, Priority, Report, RequestOptions, RichChatReply,
+  BoardState, ChatChunk, ChatRequest, EmbedReply, EmbedRequest, KeyConfig, Report, RequestOptions, RichChatReply,
   RichChatRequest, SwitchboardEvents, SwitchboardEventType,
 } from '../types.js';
 import { bridge, createSupervisorActor, spawnBatcher, spawnRetry, stopRetry, type SupervisorActor } from './actor-bridge.js';
 import { ChunkStream } from './chunk-stream.js';
 import { commandError, keySpec, type SupervisorCommand } from './commands.js';
+import { connectionsWanted } from './connections.js';
 import { createRequestTracer } from '../tracing/otel.js';
 import { Dispatcher } from './dispatcher.js';
 import { Emitter } from './emitter.js';
 import { chatEntry, embedEntry, memberEntry, streamEntry, type Entry } from './entry.js';
+import { checkChat, Intake, type Head } from './intake.js';
 import { settleError } from './settlement.js';
 import { boardState, liveView } from './views.js';
 import { attachShared } from './shared-board.js';
@@ -31,24 +32,10 @@ import type { SharedBridge } from '../shared/board-bridge.js';
 /** Commands `board.send` takes (docs/ARCHITECTURE.md §2); the same as `SupervisorCommand`. */
 export type BoardCommand = SupervisorCommand;
 
-const PRIORITY_LEVEL: Record<string, 0 | 1 | 2> = { high: 0, normal: 1, low: 2, '0': 0, '1': 1, '2': 2 };
-
 /**
  * A supervisor for one provider endpoint (the facade): the actor system, in charge of the live
  * configuration, and the plain dispatcher beside it. Create with `createSupervisor`.
  */
-/** The most keep-alive connections a board's own transport opens to its upstream. */
-const MAX_CONNECTIONS = 128;
-
-/**
- * How many connections to its upstream a board can use now: its `queue.maxConcurrent` (the most it
- * has in flight), at most 128. For the transport's pool size (the board's own, or a router's).
- */
-export function connectionsWanted(board: Board): number {
-  const cfg = (board as unknown as { dispatcher?: Dispatcher }).dispatcher?.cfg;
-  return Math.min(MAX_CONNECTIONS, cfg?.queue.maxConcurrent ?? MAX_CONNECTIONS);
-}
-
 export class Board {
   /** The root XState actor, for subscribe and inspection; public commands sent to it act as `board.send`. */
   readonly actor: SupervisorActor;
@@ -63,9 +50,7 @@ export class Board {
   private readonly ownsTransport: boolean;
   private readonly schedule: ScheduleHandle | null;
   private stopPromise: Promise<void> | null = null;
-  // Generated ids are a per-board random prefix and a counter: unique, and ~10× smaller than a UUID string.
-  private readonly idPrefix = `sb_${randomUUID().slice(0, 8)}_`;
-  private idSeq = 0;
+  private readonly intake: Intake;
   private retrySeq = 0;
   /** Present with `shared`: the link to the other instances through Redis. */
   private readonly shared: SharedBridge | null = null;
@@ -80,6 +65,7 @@ export class Board {
     this.provider = adapter.provider;
     const clock = options.clock ?? systemClock;
     const logger = safeLogger(options.logger);
+    this.intake = new Intake(clock, this);
     this.emitter = new Emitter(logger);
     const env = options.env as Record<string, string | undefined> | undefined;
     const keys: KeyConfig[] = options.keys ?? loadKeys(cfg.provider, env).map((k) => ({ name: k.name, secret: k.secret }));
@@ -131,7 +117,7 @@ export class Board {
    * `SB_PROVIDER`, `SB_AUTH`, `SB_NO_KEYS`, `SB_TIMEOUT`, `SB_ABORTED`, `SB_SHUTDOWN`, `SB_BAD_RESPONSE`).
    */
   chat(request: ChatRequest | RichChatRequest, options?: RequestOptions): Promise<RichChatReply> {
-    const head = this.head('chat', request?.model, options);
+    const head = this.intake.head('chat', request?.model, options);
     if (!Array.isArray(head)) return Promise.reject(head);
     const bad = checkChat(request);
     if (bad) return Promise.reject(bad);
@@ -153,7 +139,7 @@ export class Board {
     const stream = new ChunkStream(() => {
       if (entry) settleError(this.dispatcher, entry, new AbortedError('the caller left the stream'));
     });
-    const head = this.head('stream', request?.model, options);
+    const head = this.intake.head('stream', request?.model, options);
     const bad = !Array.isArray(head) ? head : checkChat(request);
     if (bad) {
       stream.fail(bad);
@@ -172,7 +158,7 @@ export class Board {
     if (!this.adapter.supportsEmbeddings) {
       return Promise.reject(new ConfigError(`${this.provider} has no embeddings endpoint; use openai or gemini for \`${request?.model}\``, 'model'));
     }
-    const head = this.head('embed', request?.model, options);
+    const head = this.intake.head('embed', request?.model, options);
     if (!Array.isArray(head)) return Promise.reject(head);
     const input = request.input;
     const inputs = typeof input === 'string' ? [input] : input;
@@ -184,16 +170,6 @@ export class Board {
     // Not batched, but more inputs than one provider call takes: sent alone, in provider-sized chunks.
     const entry = batchable || inputs.length > this.adapter.maxEmbeddingInputs ? memberEntry(...head, inputs, batchable) : embedEntry(...head, inputs);
     return this.dispatcher.submit(entry, options?.signal) as Promise<EmbedReply>;
-  }
-
-  private head(kind: 'chat' | 'stream' | 'embed', model: unknown, options: RequestOptions | undefined): Head | SwitchboardError {
-    if (typeof model !== 'string' || model === '') return invalid(kind === 'embed' ? 'embed' : 'chat', 'model', 'a non-empty string', model);
-    const level = options?.priority === undefined ? 1 : Object.hasOwn(PRIORITY_LEVEL, String(options.priority)) ? PRIORITY_LEVEL[String(options.priority)] : undefined;
-    if (level === undefined) return invalid('request', 'priority', "'high' | 'normal' | 'low' | 0 | 1 | 2", options!.priority as Priority);
-    const timeoutMs = options?.timeoutMs ?? this.config.deadlineMs;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) return invalid('request', 'timeoutMs', `a number > 0 and <= ${MAX_TIMER_MS}`, timeoutMs);
-    const requestId = options?.requestId ?? this.idPrefix + (++this.idSeq).toString(36);
-    return [requestId, model, level, this.dispatcher.host.clock.now(), timeoutMs];
   }
 
   /**
@@ -296,17 +272,6 @@ export class Board {
     })();
     return this.stopPromise;
   }
-}
-
-type Head = [requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number];
-
-function checkChat(request: ChatRequest | RichChatRequest): ConfigError | null {
-  if (!Array.isArray(request.messages)) return invalid('chat', 'messages', 'an array of { role, content }', request.messages);
-  for (let i = 0; i < request.messages.length; i++) {
-    const m = request.messages[i]!;
-    if (!m || !['system', 'user', 'assistant', 'tool'].includes(m.role)) return invalid('chat', `messages[${i}].role`, "'system' | 'user' | 'assistant'", m?.role);
-  }
-  return null;
 }
 
 /**
