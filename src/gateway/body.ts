@@ -20,16 +20,22 @@ export interface BodyLimits {
  * a `ConfigError` (400: empty, malformed, or not an object), or an `AbortedError` when the
  * client goes away mid-body.
  */
-export async function readJsonObject(req: IncomingMessage, limits: BodyLimits): Promise<Record<string, unknown>> {
+export function readJsonObject(req: IncomingMessage, limits: BodyLimits): Promise<Record<string, unknown>> {
   // A JSON content type is required: a web page can send `text/plain` (or a form) to a loopback
   // gateway cross-origin without a preflight, and spend the keys; `application/json` it cannot.
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
     req.resume();
-    throw new HttpError(415, 'SB_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (content-type: application/json), got ${type === '' ? 'no content-type' : JSON.stringify(type)}`, { param: 'content-type' });
+    return Promise.reject(new HttpError(415, 'SB_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (content-type: application/json), got ${type === '' ? 'no content-type' : JSON.stringify(type)}`, { param: 'content-type' }));
   }
-  const text = await readBody(req, limits);
-  if (text.trim() === '') throw new ConfigError('the request body is empty; expected a JSON object', 'body');
+  // Not `async`: the body's promise is the one returned, parsed in its `then` (one promise per request, not two).
+  return readBody(req, limits).then(parseJsonObject);
+}
+
+/** The body as a JSON object, or a `ConfigError` (400) saying why not. */
+function parseJsonObject(text: string): Record<string, unknown> {
+  // Trimmed (a copy) only when it starts blank: a body that starts with `{` is not empty.
+  if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) throw new ConfigError('the request body is empty; expected a JSON object', 'body');
   const depth = nestingDepth(text);
   if (depth > MAX_DEPTH) throw new ConfigError(`the request body nests ${depth > 10_000 ? 'more than 10000' : depth} levels deep; at most ${MAX_DEPTH} are accepted`, 'body');
   let value: unknown;
@@ -44,7 +50,6 @@ export async function readJsonObject(req: IncomingMessage, limits: BodyLimits): 
   return value as Record<string, unknown>;
 }
 
-/** No real chat request nests deeper; a deeper one would only overflow a stack further on. */
 const MAX_DEPTH = 64;
 
 /** The deepest `[`/`{` nesting of a JSON text (strings skipped), counted without parsing; stops past 10,000. */

@@ -34,6 +34,7 @@ function isWildcard(host: string): boolean {
  */
 export class HostCheck {
   private readonly allowed = new Set<string>();
+  private lastAllowed: string | null = null;
 
   constructor(boundHost: string, extra: readonly string[] = []) {
     for (const h of ['localhost', '127.0.0.1', '::1']) this.allowed.add(h);
@@ -51,8 +52,13 @@ export class HostCheck {
   /** Throws a 403 `HttpError` unless `Host` (and `Origin`, when sent) name an allowed host. */
   check(req: IncomingMessage): void {
     const host = req.headers.host;
-    if (typeof host !== 'string' || !this.allows(hostOfHeader(host))) {
-      throw new HttpError(403, 'SB_FORBIDDEN', 'this gateway does not answer for that Host; add it with --allowed-host (gateway.allowedHosts)', { closeConnection: true });
+    // A client sends the same Host on every request: the last one allowed is not parsed again
+    // (the allowed set never changes after construction).
+    if (host !== this.lastAllowed) {
+      if (typeof host !== 'string' || !this.allows(hostOfHeader(host))) {
+        throw new HttpError(403, 'SB_FORBIDDEN', 'this gateway does not answer for that Host; add it with --allowed-host (gateway.allowedHosts)', { closeConnection: true });
+      }
+      this.lastAllowed = host;
     }
     const origin = req.headers.origin;
     if (origin === undefined) return;
