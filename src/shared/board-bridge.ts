@@ -41,6 +41,13 @@ interface KeyGate {
   pacedUntil: number;
   /** Refused for concurrency: nothing to ask before a release, or this instant (the oldest lease's expiry). */
   leasesUntil: number;
+  /**
+   * Releases seen on the key (`released` events and our own settles). A release that arrives while
+   * a refusal for concurrency is on its way back (Pub/Sub and the script's answer come over two
+   * connections, in either order) would otherwise be lost: the refusal would then set a wait until
+   * the oldest lease's expiry, and every request on the key would sleep that long.
+   */
+  releases: number;
 }
 
 export class SharedBridge implements PoolSeam {
@@ -72,7 +79,7 @@ export class SharedBridge implements PoolSeam {
       if (p.lease === null && this.budget.mode === 'redis') this.apply(() => this.targets.breakerSync('closed', 0));
     }
     let gate = this.gates.get(keyName);
-    if (!gate) this.gates.set(keyName, (gate = { tail: Promise.resolve(), pacedUntil: 0, leasesUntil: 0 }));
+    if (!gate) this.gates.set(keyName, (gate = { tail: Promise.resolve(), pacedUntil: 0, leasesUntil: 0, releases: 0 }));
     const g = gate;
     const answer = g.tail.then(() => this.acquireKey(keyName, tokens, g));
     g.tail = answer.catch(() => undefined);
@@ -84,6 +91,7 @@ export class SharedBridge implements PoolSeam {
     // Known without asking: the request gives the key back and takes another, or waits for one.
     if (gate.pacedUntil > now) return { granted: false, waitMs: 0 };
     if (gate.leasesUntil > now) return { granted: false, waitMs: gate.leasesUntil - now, concurrency: true };
+    const releasesBefore = gate.releases;
     const g = await this.budget.acquire(keyName, tokens);
     if (g.ok) return { granted: true, lease: { keyName, lease: g.lease } satisfies BridgeLease };
     if (g.reason === 'failClosed') return { granted: false, waitMs: 0, refusal: 'failClosed' };
@@ -93,6 +101,8 @@ export class SharedBridge implements PoolSeam {
       return { granted: false, waitMs: 0 };
     }
     if (g.reason === 'concurrency') {
+      // A place came free while the refusal was on its way: ask again at once.
+      if (gate.releases !== releasesBefore) return { granted: false, waitMs: 0, concurrency: true };
       gate.leasesUntil = this.now() + g.waitMs;
       return { granted: false, waitMs: g.waitMs, concurrency: true };
     }
@@ -107,7 +117,10 @@ export class SharedBridge implements PoolSeam {
   /** A lease on the key came free (here or elsewhere): the first request waiting for one asks again. */
   private wakeKey(keyName: string, all = false): void {
     const gate = this.gates.get(keyName);
-    if (gate) gate.leasesUntil = 0;
+    if (gate) {
+      gate.leasesUntil = 0;
+      gate.releases++;
+    }
     this.targets.wake(keyName, all);
   }
 

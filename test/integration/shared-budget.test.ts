@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SharedBridge } from '../../src/shared/board-bridge.js';
 import type { SharedGrant, SharedLease } from '../../src/shared/types.js';
 import { inspectClient, nextEvent, redisNow, untilRedisPassed, useSharedRedis } from '../support/shared.js';
 
@@ -51,6 +52,42 @@ describe('shared budgets across instances (real redis-server)', () => {
     await woke;
     expect((await waiter.acquire('k', 1)).ok).toBe(true);
     expect((await c.acquire('k', 1)).ok).toBe(false);
+  });
+
+  it('does not lose a release heard while its own refusal for concurrency was on the way back', async () => {
+    const i = shared.fresh();
+    const keys = [{ name: 'k', secret: SECRET, maxConcurrent: 1, limits: { rpm: 1_000 } }];
+    const [owner, waiter] = [await i.make(keys), await i.make(keys)];
+    const held = await owner.acquire('k', 1);
+    expect(held.ok).toBe(true);
+    const woken: string[] = [];
+    const bridge = new SharedBridge(waiter, {
+      keyState: () => {},
+      breakerSync: () => {},
+      wake: (keyName) => void woken.push(keyName),
+      pace: () => {},
+      link: () => {},
+    }, () => Date.now());
+    // The race, made certain: the waiter's refusal (from Redis, on the command connection) is handed
+    // over only after the owner's release has reached the waiter (over Pub/Sub, another connection).
+    const released = nextEvent(waiter, (e) => e.type === 'key' && e.state === 'released', 2_000);
+    const acquire = waiter.acquire.bind(waiter);
+    let refusal: SharedGrant | null = null;
+    waiter.acquire = async (keyName, tokens) => {
+      const g = await acquire(keyName, tokens);
+      refusal = g;
+      await owner.settle('k', (held as { lease: SharedLease }).lease, 1);
+      await released;
+      return g;
+    };
+    const answer = await bridge.acquire('k', 1, false);
+    expect(refusal).toMatchObject({ ok: false, reason: 'concurrency' });
+    expect(woken).toEqual(['k']);
+    // Ask again at once (the place is free now), not at the released lease's expiry.
+    expect(answer).toEqual({ granted: false, waitMs: 0, concurrency: true });
+    waiter.acquire = acquire;
+    expect(await bridge.acquire('k', 1, false)).toMatchObject({ granted: true });
+    await bridge.stop();
   });
 
   it("gives a dead instance's lease back once it expires (attempt timeout + grace)", async () => {
