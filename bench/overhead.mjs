@@ -8,8 +8,9 @@
 //  - the minimal Node gateway (bench/support/minimal-gateway.mjs, its own process) — the limit for a gateway;
 //  - `switchboard serve` (its own process; openai → the fast upstream, the supervisor's settings);
 //    both gateways called with the raw undici client.
-// Each run measures every configuration once (round-robin, the starting one rotating) so drift hits
-// all alike; ratios are taken within a run, then the median of the runs (with min–max).
+// Each run measures every configuration once (the starting one rotating), the two of each target
+// ratio back to back (AB, then BA in the next run); ratios are taken within a run, then the median
+// of the runs (with min–max).
 // CPU per request: this process's process.cpuUsage() for the client; each server process reports
 // its own process.cpuUsage() over IPC (bench/support/cpu-report.mjs).
 // The machine may be shared: each measurement waits (≤ 30 s) until processes other than the
@@ -142,10 +143,22 @@ for (const config of CONFIGS) {
   const m = await measure(config, WARMUP_ROUND, 0);
   if (m.errors > 0) log(`overhead: warm-up ${config.name}: ${m.errors} errors, first: ${m.firstError}`);
 }
+// The configurations whose ratio is a target are measured back to back, their order alternating run
+// by run (AB, then BA): the machine drifts (seen: raw undici from 19,600 to 37,100 req/s across the
+// runs of one benchmark), and a ratio of two measurements minutes apart would carry that drift.
+const PAIRS = [['undici', 'supervisor'], ['minimalGateway', 'gateway']];
+function runOrder(r) {
+  const paired = new Set(PAIRS.flat());
+  const blocks = [
+    ...PAIRS.map((pair) => CONFIGS.filter((c) => pair.includes(c.name)).sort((a, b) => pair.indexOf(a.name) - pair.indexOf(b.name))),
+    ...CONFIGS.filter((c) => !paired.has(c.name)).map((c) => [c]),
+  ].filter((b) => b.length > 0);
+  return rotate(blocks, r % blocks.length).flatMap((b) => (r % 2 === 1 ? [...b].reverse() : b));
+}
 const runs = []; // runs[r][name] = closedLoop result
 for (let r = 0; r < RUNS; r++) {
   const run = {};
-  for (const config of rotate(CONFIGS, r % CONFIGS.length)) {
+  for (const config of runOrder(r)) {
     const m = await quietly(() => measure(config, REQUESTS), { pids: watch, smoke });
     if (m.errors > 0) {
       failed = true;
