@@ -33,7 +33,11 @@ local function headerLevel(C, R, L, T)
   if l > c then l = c end
   return { level = l, cap = c, rate = r }
 end
+-- The same refill margin as waitFor's: a request granted now reaches the provider a little later,
+-- and another instance's may overtake it; at the provider's full rate, without a margin, the one
+-- that arrives second finds the provider's bucket a fraction short.
 local function headerWait(h, n)
+  n = n + h.rate * ${SKEW_MS}
   if n > h.cap then n = h.cap end
   if h.level >= n - 1e-9 then return 0 end
   return math.ceil((n - h.level) / h.rate)
