@@ -7,16 +7,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { startFastUpstream } from './support/gateway-process.mjs';
+import { numberOption } from './support/common.mjs';
 import { closedLoop } from './support/loop.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, dflt) => numberOption(args, name, dflt);
 const ROUNDS = opt('--rounds', 6);
 const N = opt('--requests', 8000);
 const fast = await startFastUpstream();

@@ -9,7 +9,6 @@
 // The gateways know no limit of their own: they learn each key's budget from the simulator's
 // x-ratelimit headers (one probe per key first), shared through Redis in the first run.
 // Run: npm run bench:cluster   (BENCH_SMOKE=1: 300 chats, a few seconds)
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,8 @@ import { Agent, request } from 'undici';
 import { machine, round, smoke } from './support/common.mjs';
 import { startRedis } from './support/redis.mjs';
 import { startSimProcess } from './support/sim-process.mjs';
+import { cleanEnv } from './support/gateway-process.mjs';
+import { startServerProcess } from './support/server-process.mjs';
 
 const N = smoke ? 300 : 3_000;
 const GATEWAYS = 3;
@@ -42,49 +43,17 @@ function config(upstream) {
 }
 
 async function startGateway(file, dir, redis) {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('SWITCHBOARD_') || /^(OPENAI|ANTHROPIC|CLAUDE|GROQ|GOOGLE|GEMINI)_/.test(k)) delete env[k];
-  KEYS.forEach((secret, i) => (env[`SB_CLUSTER_BENCH_KEY_${i + 1}`] = secret));
-  const args = [main, 'serve', '--port', '0', '--config', file, ...(redis ? ['--redis', redis] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: dir });
-  const reap = () => child.kill('SIGKILL');
-  process.on('exit', reap);
-  let stderr = '';
+  const env = cleanEnv(Object.fromEntries(KEYS.map((secret, i) => [`SB_CLUSTER_BENCH_KEY_${i + 1}`, secret])));
   let degraded = 0;
-  child.stderr.on('data', (d) => {
-    degraded += (String(d).match(/Redis link is degraded/g) ?? []).length;
-    stderr = (stderr + d).slice(-8192);
+  const gateway = await startServerProcess({
+    name: 'switchboard serve',
+    script: main,
+    args: ['serve', '--port', '0', '--config', file, ...(redis ? ['--redis', redis] : [])],
+    env,
+    cwd: dir,
+    onStderr: (text) => (degraded += (text.match(/Redis link is degraded/g) ?? []).length),
   });
-  const url = await new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      const m = /(https?:\/\/[^\s]+)/.exec(buf.slice(0, nl));
-      if (m) resolve(m[1].replace(/\/$/, ''));
-      else reject(new Error(`gateway: unexpected first line: ${buf.slice(0, nl)}`));
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${stderr.trim()}`)));
-  });
-  return {
-    url,
-    degraded: () => degraded,
-    stop: () =>
-      new Promise((resolve) => {
-        process.off('exit', reap);
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  return { url: gateway.url, degraded: () => degraded, stop: gateway.stop };
 }
 
 const agent = new Agent({ connections: 512, pipelining: 1, headersTimeout: 300_000, bodyTimeout: 300_000 });

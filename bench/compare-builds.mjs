@@ -10,17 +10,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { numberOption } from './support/common.mjs';
 import { closedLoop } from './support/loop.mjs';
 import { startServerProcess } from './support/server-process.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, dflt) => numberOption(args, name, dflt);
 const ROUNDS = opt('--rounds', 8);
 const N = opt('--requests', 3000);
 if (args.length === 0) {

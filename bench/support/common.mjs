@@ -24,3 +24,12 @@ export function heap() {
   global.gc?.();
   return process.memoryUsage().heapUsed;
 }
+
+/** `--name <number>` taken out of `args` (a script's argv), or `dflt` when absent. */
+export function numberOption(args, name, dflt) {
+  const i = args.indexOf(name);
+  if (i < 0) return dflt;
+  const v = Number(args[i + 1]);
+  args.splice(i, 2);
+  return v;
+}

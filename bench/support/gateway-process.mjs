@@ -20,7 +20,7 @@ export const KEY_ENV = 'SWITCHBOARD_BENCH_OPENAI_KEY';
 export function cleanEnv(extra = {}) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (k.startsWith('SWITCHBOARD_') || /_(API_KEY|API_KEYS|BASE_URL)$/.test(k) || /^(OPENAI|ANTHROPIC|GROQ|GEMINI|GOOGLE)_/.test(k)) delete env[k];
+    if (k.startsWith('SWITCHBOARD_') || /_(API_KEY|API_KEYS|BASE_URL)$/.test(k) || /^(OPENAI|ANTHROPIC|CLAUDE|GROQ|GEMINI|GOOGLE)_/.test(k)) delete env[k];
   }
   return { ...env, ...extra };
 }

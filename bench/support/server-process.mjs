@@ -7,10 +7,11 @@ import { pathToFileURL } from 'node:url';
 const preload = pathToFileURL(new URL('./cpu-report.mjs', import.meta.url).pathname).href;
 
 /**
- * `script` and `args` as for `node`; `env` the whole environment; `cwd` where it runs. The first
- * stdout line must hold an http URL (a JSON line { url, ... } is answered whole as `ready`).
+ * `script` and `args` as for `node`; `env` the whole environment; `cwd` where it runs; `onStderr`
+ * sees each piece the process writes to stderr. The first stdout line must hold an http URL (a
+ * JSON line { url, ... } is answered whole as `ready`).
  */
-export async function startServerProcess({ name, script, args = [], env = process.env, cwd, nodeFlags = [] }) {
+export async function startServerProcess({ name, script, args = [], env = process.env, cwd, nodeFlags = [], onStderr }) {
   const child = spawn(process.execPath, [...nodeFlags, '--import', preload, script, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env, cwd });
   // A benchmark that dies (an exception, process.exit) must not leave its servers running.
   const reap = () => child.kill('SIGKILL');
@@ -20,6 +21,7 @@ export async function startServerProcess({ name, script, args = [], env = proces
   child.stderr.on('data', (d) => {
     stderr += d;
     if (stderr.length > 8192) stderr = stderr.slice(-8192);
+    onStderr?.(String(d));
     if (process.env.BENCH_VERBOSE === '1') process.stderr.write(`[${name}] ${d}`);
   });
   const ready = await new Promise((resolve, reject) => {
