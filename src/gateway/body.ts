@@ -28,16 +28,15 @@ export function readJsonObject(req: IncomingMessage, limits: BodyLimits): Promis
     req.resume();
     return Promise.reject(new HttpError(415, 'SB_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (content-type: application/json), got ${type === '' ? 'no content-type' : JSON.stringify(type)}`, { param: 'content-type' }));
   }
-  // Not `async`: the body's promise is the one returned, parsed in its `then` (one promise per request, not two).
-  return readBody(req, limits).then(parseJsonObject);
+  // Not `async`, and parsed as the body ends: the body's promise is the one returned, and it settles
+  // with the object (one promise and one turn per request, not two).
+  return readBody(req, limits, parseJsonObject);
 }
 
 /** The body as a JSON object, or a `ConfigError` (400) saying why not. */
 function parseJsonObject(text: string): Record<string, unknown> {
   // Trimmed (a copy) only when it starts blank: a body that starts with `{` is not empty.
   if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) throw new ConfigError('the request body is empty; expected a JSON object', 'body');
-  const depth = nestingDepth(text);
-  if (depth > MAX_DEPTH) throw new ConfigError(`the request body nests ${depth > 10_000 ? 'more than 10000' : depth} levels deep; at most ${MAX_DEPTH} are accepted`, 'body');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -47,28 +46,25 @@ function parseJsonObject(text: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, 'body');
   }
+  // Checked on the parsed value, not on the text: V8's JSON.parse does not recurse (a million
+  // levels parse), and a walk visits the objects and arrays only, where a scan of the text visits
+  // every character (a 100 KB prompt: ~170 µs per request).
+  if (deeperThan(value, MAX_DEPTH)) throw new ConfigError(`the request body nests more than ${MAX_DEPTH} levels deep; at most ${MAX_DEPTH} are accepted`, 'body');
   return value as Record<string, unknown>;
 }
 
 const MAX_DEPTH = 64;
 
-/** The deepest `[`/`{` nesting of a JSON text (strings skipped), counted without parsing; stops past 10,000. */
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // a backslash escapes the next character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > max) max = depth;
-      if (max > 10_000) return max;
-    } else if (c === 125 || c === 93) depth--;
+/** Whether `value` nests arrays and objects more than `levels` deep (it is level 1); walks at most `levels + 1` deep. */
+function deeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], levels - 1)) return true;
+    return false;
   }
-  return max;
+  for (const k in value) if (deeperThan((value as Record<string, unknown>)[k], levels - 1)) return true;
+  return false;
 }
 
 function tooLarge(limitBytes: number): HttpError {
@@ -76,11 +72,12 @@ function tooLarge(limitBytes: number): HttpError {
 }
 
 /**
- * Reads the body as UTF-8 text within `limits`. The hot path is kept lean (it runs per request):
- * two listeners and no timer unless `limits.timeoutMs` asks for one; no 'error' listener, as an
- * IncomingMessage emits 'error' only to listeners and always emits 'close' when it breaks.
+ * Reads the body as UTF-8 text within `limits` and settles with `decode(text)` (rejects with what
+ * it throws). The hot path is kept lean (it runs per request): two listeners and no timer unless
+ * `limits.timeoutMs` asks for one; no 'error' listener, as an IncomingMessage emits 'error' only
+ * to listeners and always emits 'close' when it breaks.
  */
-export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<string> {
+export function readBody<T>(req: IncomingMessage, limits: BodyLimits, decode: (text: string) => T): Promise<T> {
   const declared = Number(req.headers['content-length']);
   // Refused before reading a byte: the client said how much it will send.
   if (Number.isFinite(declared) && declared > limits.limitBytes) return Promise.reject(tooLarge(limits.limitBytes));
@@ -108,7 +105,13 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<stri
       if (done) return;
       done = true;
       if (timer !== undefined) clearTimeout(timer);
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
+      let value: T;
+      try {
+        value = decode(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
+      } catch (error) {
+        return reject(error);
+      }
+      resolve(value);
     });
     // Fires after 'end' too, on every request (once the answer is written): then it does nothing,
     // and builds no error (two Errors with their stacks per request were 3% of the gateway's time).

@@ -6,17 +6,15 @@ type Labels = { route: string; method: string; status: string };
 type GatewayCounter = Counter<keyof Labels>;
 
 /** Answers counted since the last collection, per label set; the counter's `collect` hands them over. */
-const pendingOf = new WeakMap<GatewayCounter, Map<string, { labels: Labels; n: number }>>();
+const pendingOf = new WeakMap<GatewayCounter, Pending>();
 
 /**
- * Counts the gateway's HTTP answers by route (the matched pattern, so the label set stays small),
- * method and status, in the router's registry beside the providers' series. A no-op when the
- * router has no registry (a stand-in in tests).
- *
- * Per answer it only adds one to a plain counter kept per label set; prom-client's own `inc`
- * (label hashing and validation, per call) runs when the registry is read (`/metrics`, `get()`),
- * once per label set.
+ * Route → method → status → count. Nested maps rather than one keyed by a joined string: the route
+ * pattern and the method are strings V8 has already hashed, so a count is three lookups and no new
+ * string per answer.
  */
+type Pending = Map<string, Map<string, Map<number, { labels: Labels; n: number }>>>;
+
 export function gatewayRequestCounter(registry: Registry | undefined): (route: string, method: string, status: number) => void {
   if (!registry || typeof registry.getSingleMetric !== 'function') return () => {};
   const existing = registry.getSingleMetric(NAME) as GatewayCounter | undefined;
@@ -27,7 +25,7 @@ export function gatewayRequestCounter(registry: Registry | undefined): (route: s
     registers: [registry],
     collect(this: GatewayCounter) {
       const pending = pendingOf.get(this);
-      if (pending) for (const p of pending.values()) if (p.n > 0) {
+      if (pending) for (const byMethod of pending.values()) for (const byStatus of byMethod.values()) for (const p of byStatus.values()) if (p.n > 0) {
         this.inc(p.labels, p.n);
         p.n = 0;
       }
@@ -40,9 +38,12 @@ export function gatewayRequestCounter(registry: Registry | undefined): (route: s
   }
   const map = pending;
   return (route, method, status) => {
-    const key = `${status} ${method} ${route}`;
-    const p = map.get(key);
+    let byMethod = map.get(route);
+    if (!byMethod) map.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    const p = byStatus.get(status);
     if (p) p.n++;
-    else map.set(key, { labels: { route, method, status: String(status) }, n: 1 });
+    else byStatus.set(status, { labels: { route, method, status: String(status) }, n: 1 });
   };
 }

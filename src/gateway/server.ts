@@ -128,7 +128,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       if (res.writableFinished) count(label, req.method ?? '?', res.statusCode);
       else abort.abort(new AbortedError(new Error('the client closed the connection')));
       active.delete(res);
-      if (active.size === 0) for (const w of idleWaiters.splice(0)) w();
+      if (active.size === 0 && idleWaiters.length > 0) for (const w of idleWaiters.splice(0)) w();
     });
     try {
       // Before anything is read or routed: a rebinding page learns nothing, not even the routes.

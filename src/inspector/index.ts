@@ -13,9 +13,10 @@ import { frame, SseClient } from './sse.js';
 export type { InspectorTransition } from './feed.js';
 
 /**
- * The statechart SVGs of the page, laid out once per process: the charts are static, and ELK's
- * layout is asynchronous (tens of ms), so the first inspector starts it and every page reuses it.
- * A failed layout is forgotten, so the next page tries again.
+ * The statechart SVGs of the page, laid out once per process, when the first page asks: the charts
+ * are static, and every page reuses them. Not at start: ELK's layout takes ~200 ms of CPU in small
+ * asynchronous steps, which a gateway that starts under load would spread over its first requests
+ * (seen in profiles of the gateway benchmarks). A failed layout is forgotten, so the next page tries again.
  */
 let svgCache: Promise<Array<{ name: string; svg: string }>> | null = null;
 function chartSvgs(): Promise<Array<{ name: string; svg: string }>> {
@@ -104,9 +105,6 @@ export function createInspector(router: Router, options: InspectorOptions = {}):
       setImmediate(flush);
     }
   };
-
-  // Laid out now, so the first page does not wait for it.
-  chartSvgs().catch(() => {});
 
   const trackers = new Map<Provider, BoardTracker>();
   for (const [name, board] of router.boards) trackers.set(name, new BoardTracker(name, board, () => clock.now(), onTransition));

@@ -50,21 +50,42 @@ export class FallbackChain {
 
   constructor(private readonly router: Routes) {}
 
-  async withFallbacks<T extends { model: string }>(
+  /**
+   * Not `async`, and one `then` for the count: a request with no fallback group (most) settles the
+   * caller's promise one microtask after the board's, not four (an async wrapper awaiting an async
+   * chain costs a promise and a turn per level, and every request pays them).
+   */
+  withFallbacks<T extends { model: string }>(
     groups: ModelGroups,
     requested: string,
     options: RequestOptions,
     run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
   ): Promise<RoutedReply<T>> {
+    let call: Promise<RoutedReply<T>>;
     try {
-      const reply = await this.tryChain(groups, requested, options, run);
-      this.count(null);
-      return reply;
+      if (hasFallbacks(groups, requested)) call = this.walk(groups, requested, options, run);
+      else {
+        // One hop, no chain to walk. Its failure is thrown as it is, as the chain would; the board
+        // applies the same deadline by itself.
+        const only = this.router.route(requested);
+        call = run(only.board, only.model, options);
+      }
     } catch (error) {
       this.count(error);
-      throw error;
+      return Promise.reject(error);
     }
+    return call.then(this.succeeded, this.failed) as Promise<RoutedReply<T>>;
   }
+
+  private readonly succeeded = <T>(reply: T): T => {
+    this.count(null);
+    return reply;
+  };
+
+  private readonly failed = (error: unknown): never => {
+    this.count(error);
+    throw error;
+  };
 
   /**
    * Counts a caller request once it ended. One refused as invalid (`SB_CONFIG`: an unknown model, a
@@ -83,18 +104,13 @@ export class FallbackChain {
     this.totals.requests = this.totals.succeeded = this.totals.failed = 0;
   }
 
-  private async tryChain<T extends { model: string }>(
+  /** A request whose model a fallback group names: each hop in turn until one answers or the chain ends. */
+  private async walk<T extends { model: string }>(
     groups: ModelGroups,
     requested: string,
     options: RequestOptions,
     run: (board: Board, model: string, options: RequestOptions) => Promise<T>,
   ): Promise<RoutedReply<T>> {
-    // No fallback group names the model (most requests): one hop, no chain to walk. Its failure is
-    // thrown as it is, as the chain would; the board applies the same deadline by itself.
-    if (!Object.hasOwn(groups.fallbacks, requested) && !Object.hasOwn(groups.contextFallbacks, requested) && !Object.hasOwn(groups.contentPolicyFallbacks, requested)) {
-      const only = this.router.route(requested);
-      return run(only.board, only.model, options);
-    }
     const state: HopState = { error: null, skipped: false };
     for (const hop of this.hops(groups, requested, options, state)) {
       try {
@@ -182,6 +198,11 @@ export class FallbackChain {
     if (!m) this.fallbackCounts.set(from, (m = new Map()));
     m.set(to, (m.get(to) ?? 0) + 1);
   }
+}
+
+/** Whether a fallback group (regular, context or content-policy) names `model`. */
+function hasFallbacks(groups: ModelGroups, model: string): boolean {
+  return Object.hasOwn(groups.fallbacks, model) || Object.hasOwn(groups.contextFallbacks, model) || Object.hasOwn(groups.contentPolicyFallbacks, model);
 }
 
 /** Records how a hop failed; throws at once when the failure is the caller's answer. */

@@ -25,8 +25,13 @@ export class AttemptSignal {
 
   removeEventListener(type: string, listener: Listener): void {
     if (type !== 'abort' || !this.listeners) return;
-    const at = this.listeners.indexOf(listener);
-    if (at >= 0) this.listeners.splice(at, 1);
+    const list = this.listeners;
+    // The last one added is the one usually removed (one listener per attempt): no splice.
+    if (list[list.length - 1] === listener) list.pop();
+    else {
+      const at = list.indexOf(listener);
+      if (at >= 0) list.splice(at, 1);
+    }
   }
 
   throwIfAborted(): void {
