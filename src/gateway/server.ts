@@ -15,6 +15,7 @@ import { writeAnthropicError } from './routes/anthropic-errors.js';
 import { loadInspectorFactory, type Inspector } from './inspector.js';
 import { HostCheck } from './host-check.js';
 import { gatewayRequestCounter } from './metrics.js';
+import { GatewayResponse } from './respond.js';
 import { buildRoutes, findRoute } from './routes/table.js';
 import type { Gateway, GatewayOptions } from './types.js';
 import { buildUpstream } from './upstream.js';
@@ -117,7 +118,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
+    // Added to the head when it is written (GatewayResponse), whoever writes it.
+    (res as GatewayResponse).requestId = requestId;
     active.add(res);
     // A plain-object signal: an AbortController per request costs ~7 µs of the gateway's budget.
     const abort = new AttemptSignal();
@@ -178,6 +180,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const server = createServer(
     {
+      ServerResponse: GatewayResponse,
       headersTimeout: settings.headersTimeoutMs,
       requestTimeout: settings.requestTimeoutMs,
       keepAliveTimeout: settings.keepAliveTimeoutMs,

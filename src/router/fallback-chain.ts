@@ -1,4 +1,5 @@
 import { TimeoutError, type SwitchboardError } from '../errors.js';
+import { withoutReplyHook } from '../supervisor/early-reply.js';
 import type { Board } from '../supervisor/index.js';
 import type { ChatChunk, ChatRequest, Provider, RequestOptions, RichChatRequest } from '../types.js';
 import { failureGroup, type GroupName, type ModelGroups } from './groups.js';
@@ -63,7 +64,7 @@ export class FallbackChain {
   ): Promise<RoutedReply<T>> {
     let call: Promise<RoutedReply<T>>;
     try {
-      if (hasFallbacks(groups, requested)) call = this.walk(groups, requested, options, run);
+      if (hasFallbacks(groups, requested)) call = this.walk(groups, requested, withoutReplyHook(options), run);
       else {
         // One hop, no chain to walk. Its failure is thrown as it is, as the chain would; the board
         // applies the same deadline by itself.

@@ -4,10 +4,11 @@ import type { KeyRuntime } from '../keys/key-runtime.js';
 import { classifyBadBody, classifyResponse, classifyThrown } from '../policy/classify.js';
 import { AttemptSignal } from '../transport/attempt-signal.js';
 import type { HttpRequest, HttpResponse, StreamingTransport, StreamResponse } from '../transport/types.js';
-import type { RichChatRequest } from '../types.js';
+import type { ParsedChat } from '../providers/types.js';
+import type { RichChatReply, RichChatRequest } from '../types.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { Attempt, Entry, StreamEntry } from './entry.js';
-import { onFailure, onSuccess } from './outcome.js';
+import type { Attempt, ChatEntry, Entry, StreamEntry } from './entry.js';
+import { chatReply, onFailure, onSuccess } from './outcome.js';
 import { coolIfSpent } from './reactions.js';
 import { settleError } from './settlement.js';
 
@@ -97,23 +98,45 @@ function endAttempt(d: Dispatcher, entry: Entry, attempt: Attempt, usedTokens: n
 
 function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpResponse): void {
   const key = attempt.key;
+  const ok = res.status >= 200 && res.status < 300;
+  // A 2xx the request still waits for is parsed first: a chat whose caller asked for its reply
+  // early (the gateway) gets it now, before the books below are written (src/supervisor/early-reply.ts).
+  let parsed: unknown;
+  let bad: unknown = null;
+  let early: RichChatReply | null = null;
+  if (ok && entry.attempt === attempt && entry.phase !== 'settled') {
+    try {
+      parsed = entry.kind === 'chat' ? d.host.adapter.parseChat(res) : d.host.adapter.parseEmbed(res, (entry as { inputs: string[] }).inputs.length);
+    } catch (error) {
+      bad = error;
+    }
+    if (bad === null && entry.kind === 'chat' && entry.onReply !== null) early = replyEarly(d, entry, key, parsed as ParsedChat);
+  }
   const now = d.host.clock.now();
   const mine = endAttempt(d, entry, attempt, entry.tokens, res.status);
   const budget = d.host.adapter.rateLimit(res.headers, now);
   d.pool.readBudget(key, budget);
   if (budget) coolIfSpent(d, key, now);
   if (!mine || entry.phase === 'settled') return abandoned(d, attempt);
-  if (res.status >= 200 && res.status < 300) {
-    let parsed: unknown;
-    try {
-      parsed = entry.kind === 'chat' ? d.host.adapter.parseChat(res) : d.host.adapter.parseEmbed(res, (entry as { inputs: string[] }).inputs.length);
-    } catch (error) {
-      const bad = error instanceof BadResponseError ? error : new BadResponseError(String((error as Error)?.message ?? error), res.status);
-      return onFailure(d, entry, attempt, classifyBadBody(bad, res.headers));
-    }
-    return onSuccess(d, entry, attempt, parsed);
+  if (!ok) return onFailure(d, entry, attempt, classifyResponse(res, d.host.adapter, now, key.name));
+  if (bad !== null) {
+    const error = bad instanceof BadResponseError ? bad : new BadResponseError(String((bad as Error)?.message ?? bad), res.status);
+    return onFailure(d, entry, attempt, classifyBadBody(error, res.headers));
   }
-  onFailure(d, entry, attempt, classifyResponse(res, d.host.adapter, now, key.name));
+  onSuccess(d, entry, attempt, parsed, early);
+}
+
+/** Hands a chat's reply to its hook (once); a hook that throws is the caller's bug, logged, and the request goes on. */
+function replyEarly(d: Dispatcher, entry: ChatEntry, key: KeyRuntime, p: ParsedChat): RichChatReply {
+  const reply = chatReply(d, entry, key, p);
+  const hook = entry.onReply!;
+  entry.onReply = null;
+  try {
+    hook(reply);
+  } catch (error) {
+    d.host.logger?.warn?.({ err: String((error as Error)?.message ?? error) }, 'switchboard: the reply hook threw');
+  }
+  return reply;
 }
 
 function onNoAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, error: unknown): void {

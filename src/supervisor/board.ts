@@ -1,4 +1,5 @@
 import { INTERNAL } from '../../machines/supervisor.machine.js';
+import { replyHookOf } from './early-reply.js';
 import { systemClock } from '../clock.js';
 import { safeLogger } from '../logger.js';
 import { AbortedError, ConfigError } from '../errors.js';
@@ -121,7 +122,7 @@ export class Board {
     if (!Array.isArray(head)) return Promise.reject(head);
     const bad = checkChat(request);
     if (bad) return Promise.reject(bad);
-    return this.dispatcher.submit(chatEntry(...head, request), options?.signal) as Promise<RichChatReply>;
+    return this.dispatcher.submit(chatEntry(...head, request, replyHookOf(options)), options?.signal) as Promise<RichChatReply>;
   }
 
   /**

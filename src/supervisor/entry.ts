@@ -1,4 +1,5 @@
 import type { ActorRefFrom } from 'xstate';
+import type { ReplyHook } from './early-reply.js';
 import type { retryMachine } from '../../machines/retry.machine.js';
 import type { KeyRuntime } from '../keys/key-runtime.js';
 import type { TimeoutNode } from '../queue/timeouts.js';
@@ -61,6 +62,8 @@ interface Base {
 export interface ChatEntry extends Base {
   kind: 'chat';
   chat: ChatRequest | RichChatRequest;
+  /** Called once with the reply before the books are written (src/supervisor/early-reply.ts); null when not asked for, or once called. */
+  onReply: ReplyHook | null;
 }
 
 export interface StreamEntry extends Base {
@@ -118,9 +121,9 @@ function base(requestId: string, model: string, level: 0 | 1 | 2, now: number, t
 }
 
 /** One literal (the hot path's entry): no intermediate object, one hidden class for every chat. */
-export function chatEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, chat: ChatRequest | RichChatRequest): ChatEntry {
+export function chatEntry(requestId: string, model: string, level: 0 | 1 | 2, now: number, timeoutMs: number, chat: ChatRequest | RichChatRequest, onReply: ReplyHook | null = null): ChatEntry {
   return {
-    kind: 'chat', chat, requestId, model, level, rank: 0, seq: 0, queued: false, phase: 'new', tokens: estimateTokens(chat), createdAt: now,
+    kind: 'chat', chat, onReply, requestId, model, level, rank: 0, seq: 0, queued: false, phase: 'new', tokens: estimateTokens(chat), createdAt: now,
     dispatchedAt: -1, timeoutMs, deadline: null, signal: null, resolve: noop, reject: noop, attempts: 0, attempt: null, lastKeyName: null,
     lastError: null, retry: null, span: null,
   };

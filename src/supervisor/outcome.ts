@@ -1,5 +1,5 @@
 import { AuthError, NoKeysError, RetriesExhaustedError, type SwitchboardError } from '../errors.js';
-import { isUsable, keyState } from '../keys/key-runtime.js';
+import { isUsable, keyState, type KeyRuntime } from '../keys/key-runtime.js';
 import type { AttemptFailure } from '../policy/classify.js';
 import { msUntilPacificMidnight } from '../policy/pacific.js';
 import { coolingMs, decide } from '../policy/retry-policy.js';
@@ -9,8 +9,11 @@ import type { Dispatcher } from './dispatcher.js';
 import type { Attempt, Entry } from './entry.js';
 import { settleError, settleOk } from './settlement.js';
 
-/** A successful attempt: tell the breaker (only when that changes something), then settle. */
-export function onSuccess(d: Dispatcher, entry: Entry, attempt: Attempt, parsed: unknown): void {
+/**
+ * A successful attempt: tell the breaker (only when that changes something), then settle. `early`:
+ * the chat reply already built and handed to the request's reply hook (attempt.ts), settled as it is.
+ */
+export function onSuccess(d: Dispatcher, entry: Entry, attempt: Attempt, parsed: unknown, early: RichChatReply | null = null): void {
   const key = attempt.key;
   d.gate.succeeded(attempt.probe);
   if (d.host.metrics.enabled) d.host.metrics.attemptFinished(key.name, 'ok');
@@ -27,12 +30,7 @@ export function onSuccess(d: Dispatcher, entry: Entry, attempt: Attempt, parsed:
     case 'chat': {
       const p = parsed as ParsedChat;
       if (p.usage) d.pool.settleTokens(key, entry.tokens, p.usage.inputTokens + p.usage.outputTokens, now);
-      const reply: RichChatReply = {
-        id: p.id, requestId: entry.requestId, provider: d.host.adapter.provider, model: p.model || entry.model, text: p.text,
-        finishReason: p.finishReason, usage: p.usage, keyName: key.name, attempts: entry.attempts, raw: p.raw,
-      };
-      if (p.toolCalls && p.toolCalls.length > 0) reply.toolCalls = p.toolCalls;
-      return settleOk(d, entry, reply, p.usage?.inputTokens ?? 0, p.usage?.outputTokens ?? 0);
+      return settleOk(d, entry, early ?? chatReply(d, entry, key, p), p.usage?.inputTokens ?? 0, p.usage?.outputTokens ?? 0);
     }
     default: {
       const e = parsed as { embeddings: number[][]; usage: EmbedReply['usage'] };
@@ -43,6 +41,16 @@ export function onSuccess(d: Dispatcher, entry: Entry, attempt: Attempt, parsed:
       return settleOk(d, entry, reply, e.usage?.inputTokens ?? 0, 0);
     }
   }
+}
+
+/** The reply to a chat, from the parsed answer. */
+export function chatReply(d: Dispatcher, entry: Entry, key: KeyRuntime, p: ParsedChat): RichChatReply {
+  const reply: RichChatReply = {
+    id: p.id, requestId: entry.requestId, provider: d.host.adapter.provider, model: p.model || entry.model, text: p.text,
+    finishReason: p.finishReason, usage: p.usage, keyName: key.name, attempts: entry.attempts, raw: p.raw,
+  };
+  if (p.toolCalls && p.toolCalls.length > 0) reply.toolCalls = p.toolCalls;
+  return reply;
 }
 
 /**

@@ -2,6 +2,7 @@ import { rawTextOf } from '../../providers/util.js';
 import { invalid } from '../../options.js';
 import type { RoutedChunk, RoutedReply } from '../../router/index.js';
 import type { FinishReason, RichChatReply, Usage } from '../../types.js';
+import { ON_REPLY, type OptionsWithReplyHook } from '../../supervisor/early-reply.js';
 import { readJsonObject } from '../body.js';
 import type { RequestContext } from '../context.js';
 import { publicErrorBody, writeError } from '../errors.js';
@@ -134,6 +135,20 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
       return writeError(ctx.res, error, ctx.secrets);
     }
   }
-  const reply = await ctx.router.chat(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal });
-  sendJsonText(ctx.res, 200, completionText(reply, ctx.clock.now()), { 'x-switchboard-provider': reply.provider });
+  // The answer is written from the reply hook, as soon as the provider's answer is parsed (before the
+  // board's bookkeeping and the promise turns: src/supervisor/early-reply.ts); the promise then only
+  // says how the request ended. A request that may fall back gets no hook, and is answered here.
+  let answered = false;
+  const answer = (reply: RoutedReply<RichChatReply>) => {
+    answered = true;
+    sendJsonText(ctx.res, 200, completionText(reply, ctx.clock.now()), { 'x-switchboard-provider': reply.provider });
+  };
+  let reply: RoutedReply<RichChatReply>;
+  try {
+    reply = await ctx.router.chat(parsed.request, { priority: ctx.priority, requestId: ctx.requestId, signal: ctx.signal, [ON_REPLY]: answer } as OptionsWithReplyHook);
+  } catch (error) {
+    if (answered) return; // answered already; what ended the request afterwards cannot be told to the client
+    throw error;
+  }
+  if (!answered) answer(reply);
 }
