@@ -18,7 +18,9 @@ export class GatewayResponse<Req extends IncomingMessage = IncomingMessage> exte
       this.setHeader('x-request-id', id);
       return super.writeHead(statusCode, reason as string, headers);
     }
-    // A copy: the object may be the caller's constant.
+    // Written as given when it names the id already (sendJsonText's head); else a copy with it (the
+    // object may be the caller's constant).
+    if (given['x-request-id'] !== undefined) return super.writeHead(statusCode, reason as string, headers);
     const withId = { 'x-request-id': id, ...given };
     return typeof reason === 'string' ? super.writeHead(statusCode, reason, withId) : super.writeHead(statusCode, withId);
   }
@@ -31,8 +33,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Answers JSON text already encoded. */
 export function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  // One head, all its headers in one object (see GatewayResponse).
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  // One head, all its headers in one object built here (see GatewayResponse): the fixed ones in a
+  // literal (one shape), the caller's added to it.
+  const id = (res as Partial<GatewayResponse>).requestId;
+  const length = Buffer.byteLength(text);
+  const head: Record<string, string | number> = id != null
+    ? { 'x-request-id': id, 'content-type': 'application/json; charset=utf-8', 'content-length': length }
+    : { 'content-type': 'application/json; charset=utf-8', 'content-length': length };
+  for (const k in headers) head[k] = headers[k]!;
+  res.writeHead(status, head);
   res.end(text);
 }
 
