@@ -5,8 +5,8 @@ import { packageVersion } from '../cli/version.js';
 /**
  * OpenTelemetry spans for requests, through `@opentelemetry/api` only (an optional peer
  * dependency). When the package is not installed nothing is loaded and the hooks are `null`, so
- * the hot path pays one null check; when it is installed but no SDK is registered, the API hands
- * out non-recording spans and no attempt span is made.
+ * the hot path pays one null check; when it is installed but no SDK is registered, no span is
+ * made at all (the global provider still delegates to the API's no-op one).
  *
  * A request is one `switchboard.request` span (a child of whatever span is active when the
  * caller submits it); each HTTP attempt is a child `switchboard.attempt` span. Attributes name the
@@ -45,8 +45,20 @@ export function createRequestTracer(provider: string): RequestTracer | null {
   const { trace, context, SpanKind, SpanStatusCode } = otel;
   const version = packageVersion();
   const tracer = () => trace.getTracer('switchboard', version);
+  // The API's own no-op provider: what its global proxy delegates to until an SDK registers.
+  const noop = new otel.ProxyTracerProvider().getDelegate();
+  /**
+   * Whether an SDK is registered (checked per request: one may register after the board starts).
+   * Without one, nothing would record: no tracer, attributes or non-recording span is made — the
+   * package is often installed as some other library's dependency, and that was ~1 µs a request.
+   */
+  const sdkRegistered = (): boolean => {
+    const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+    return typeof provider.getDelegate !== 'function' || provider.getDelegate() !== noop;
+  };
   return {
     start(info) {
+      if (!sdkRegistered()) return null;
       const span = tracer().startSpan(
         'switchboard.request',
         {
