@@ -29,15 +29,15 @@ export class Timeouts<T> {
     private readonly onExpire: (owner: T) => void,
   ) {}
 
-  /** Registers `owner` to expire `durationMs` from now; null for an infinite duration. */
-  add(owner: T, durationMs: number): TimeoutNode<T> | null {
+  /** Registers `owner` to expire `durationMs` after `now` (the clock's, unless the caller has it); null for an infinite duration. */
+  add(owner: T, durationMs: number, now: number = this.clock.now()): TimeoutNode<T> | null {
     if (!Number.isFinite(durationMs)) return null;
     let list = this.lists.get(durationMs);
     if (!list) {
       list = { head: null, tail: null };
       this.lists.set(durationMs, list);
     }
-    const node: TimeoutNode<T> = { at: this.clock.now() + durationMs, owner, prev: list.tail, next: null, list };
+    const node: TimeoutNode<T> = { at: now + durationMs, owner, prev: list.tail, next: null, list };
     if (list.tail) list.tail.next = node;
     else list.head = node;
     list.tail = node;

@@ -22,7 +22,7 @@ const isSettled = (entry: Entry): boolean => entry.phase === 'settled';
  * key that was picked and reserved, plain or streamed; its answer goes to the outcome handlers.
  * The key's place and the breaker's probe place are taken before this is called.
  */
-export function sendAttempt(d: Dispatcher, entry: Entry, key: KeyRuntime, secret: string, probe: boolean, lease: unknown): void {
+export function sendAttempt(d: Dispatcher, entry: Entry, key: KeyRuntime, secret: string, probe: boolean, lease: unknown, now: number = d.host.clock.now()): void {
   entry.attempts++;
   entry.lastKeyName = key.name;
   entry.phase = 'inFlight';
@@ -44,7 +44,7 @@ export function sendAttempt(d: Dispatcher, entry: Entry, key: KeyRuntime, secret
   const span = parentSpan ? parentSpan.attempt(key.name, entry.attempts) : null;
   const attempt: Attempt = { key, ctl, timer: null, timedOut: false, probe, lease, span };
   entry.attempt = attempt;
-  attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs);
+  attempt.timer = d.attemptTimeouts.add(entry, d.cfg.timeoutMs, now);
   if (d.host.emitter.has('request.dispatched')) d.host.emitter.emit('request.dispatched', { requestId: entry.requestId, keyName: key.name, attempt: entry.attempts });
   if (entry.kind === 'stream') {
     void runStream(d, entry, attempt, request);
@@ -123,7 +123,7 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
     const error = bad instanceof BadResponseError ? bad : new BadResponseError(String((bad as Error)?.message ?? bad), res.status);
     return onFailure(d, entry, attempt, classifyBadBody(error, res.headers));
   }
-  onSuccess(d, entry, attempt, parsed, early);
+  onSuccess(d, entry, attempt, parsed, early, now);
 }
 
 /** Hands a chat's reply to its hook (once); a hook that throws is the caller's bug, logged, and the request goes on. */

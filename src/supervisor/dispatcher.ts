@@ -74,18 +74,19 @@ export class Dispatcher {
       if (refusal) return settleRefused(this, entry, refusal);
       if (this.active.size === 0) this.keepAlive.hold();
       this.active.add(entry);
-      entry.deadline = this.deadlines.add(entry, entry.timeoutMs);
+      // The intake stamped `createdAt` in this same turn: the clock is read once per admission.
+      entry.deadline = this.deadlines.add(entry, entry.timeoutMs, entry.createdAt);
       if (signal) this.signals.add((entry.signal = signal), entry);
       if (entry.kind === 'member') this.batches.join(entry, entry.batchable);
-      else this.enqueue(entry, false);
+      else this.enqueue(entry, false, entry.createdAt);
     });
   }
 
   /** Straight to a key when nothing waits and a slot is free; else into the queue (bounded by `queue.size`). */
-  enqueue(entry: Entry, bypassSize: boolean): void {
+  enqueue(entry: Entry, bypassSize: boolean, now: number = this.host.clock.now()): void {
     if (this.queue.size === 0 && this.keyWaiters.length === 0 && this.inFlight < this.cfg.queue.maxConcurrent && !this.pumping) {
-      const key = this.pool.pick(entry, null, this.cfg.strategy, this.host.clock.now());
-      if (key && this.gate.refusal() === null) return this.dispatch(entry, key);
+      const key = this.pool.pick(entry, null, this.cfg.strategy, now);
+      if (key && this.gate.refusal() === null) return this.dispatch(entry, key, now);
     }
     const size = this.cfg.queue.size;
     if (!bypassSize && this.queue.size >= size) {
@@ -93,7 +94,7 @@ export class Dispatcher {
       return settleError(this, entry, new QueueFullError(this.queue.size, size));
     }
     entry.phase = 'queued';
-    this.queue.push(entry, this.host.clock.now(), this.cfg.queue.agingMs);
+    this.queue.push(entry, now, this.cfg.queue.agingMs);
     if (this.host.emitter.has('request.queued')) this.host.emitter.emit('request.queued', { requestId: entry.requestId, priority: LEVEL_NAMES[entry.level]!, depth: this.queue.size });
     this.pump();
   }
@@ -119,7 +120,7 @@ export class Dispatcher {
       const key = waiter.phase === 'settled' ? null : this.pool.pick(waiter, waiter.lastKeyName, this.cfg.strategy, now);
       if (!key && waiter.phase !== 'settled' && this.pool.anyUsable()) return this.wakeWhenBudget(waiter.tokens, now);
       this.keyWaiters.shift();
-      if (key) this.dispatch(waiter, key);
+      if (key) this.dispatch(waiter, key, now);
       else settleError(this, waiter, noKeysError(waiter));
     }
     while (this.queue.size > 0 && this.inFlight < this.cfg.queue.maxConcurrent) {
@@ -129,7 +130,7 @@ export class Dispatcher {
       const key = this.pool.pick(entry, null, this.cfg.strategy, now);
       if (!key) return this.pool.anyUsable() ? this.wakeWhenBudget(entry.tokens, now) : this.rejectQueued(new NoKeysError());
       this.queue.remove(entry);
-      this.dispatch(entry, key);
+      this.dispatch(entry, key, now);
     }
   }
 
@@ -137,8 +138,7 @@ export class Dispatcher {
    * Sends `entry` on `key`: takes its concurrency slot (first dispatch only), asks the breaker gate
    * (a probe place when half-open), reserves the key, asks the shared budget when there is one.
    */
-  private dispatch(entry: Entry, key: KeyRuntime): void {
-    const now = this.host.clock.now();
+  private dispatch(entry: Entry, key: KeyRuntime, now: number): void {
     if (entry.dispatchedAt < 0) {
       entry.dispatchedAt = now;
       if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
@@ -149,7 +149,7 @@ export class Dispatcher {
     if (passage === 'refused') return settleError(this, entry, this.gate.refusal() ?? new ShutdownError());
     const probe = passage === 'probe';
     this.pool.reserve(key, entry.tokens, now);
-    if (this.pool.shared === null) return sendAttempt(this, entry, key, secret, probe, null);
+    if (this.pool.shared === null) return sendAttempt(this, entry, key, secret, probe, null, now);
     awaitSharedGrant(this, entry, key, secret, probe);
   }
 

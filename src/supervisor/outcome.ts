@@ -13,24 +13,23 @@ import { settleError, settleOk } from './settlement.js';
  * A successful attempt: tell the breaker (only when that changes something), then settle. `early`:
  * the chat reply already built and handed to the request's reply hook (attempt.ts), settled as it is.
  */
-export function onSuccess(d: Dispatcher, entry: Entry, attempt: Attempt, parsed: unknown, early: RichChatReply | null = null): void {
+export function onSuccess(d: Dispatcher, entry: Entry, attempt: Attempt, parsed: unknown, early: RichChatReply | null = null, now: number = d.host.clock.now()): void {
   const key = attempt.key;
   d.gate.succeeded(attempt.probe);
   if (d.host.metrics.enabled) d.host.metrics.attemptFinished(key.name, 'ok');
   entry.retry?.ref.send({ type: 'attempt.succeeded' });
-  const now = d.host.clock.now();
   switch (entry.kind) {
     case 'stream': {
       const u = (parsed as { usage: Usage | null }).usage;
       if (u) d.pool.settleTokens(key, entry.tokens, u.inputTokens + u.outputTokens, now);
-      return settleOk(d, entry, parsed, u?.inputTokens ?? 0, u?.outputTokens ?? 0);
+      return settleOk(d, entry, parsed, u?.inputTokens ?? 0, u?.outputTokens ?? 0, now);
     }
     case 'batch':
       return d.batches.settle(entry, key, parsed as { embeddings: number[][]; usage: { inputTokens: number } | null });
     case 'chat': {
       const p = parsed as ParsedChat;
       if (p.usage) d.pool.settleTokens(key, entry.tokens, p.usage.inputTokens + p.usage.outputTokens, now);
-      return settleOk(d, entry, early ?? chatReply(d, entry, key, p), p.usage?.inputTokens ?? 0, p.usage?.outputTokens ?? 0);
+      return settleOk(d, entry, early ?? chatReply(d, entry, key, p), p.usage?.inputTokens ?? 0, p.usage?.outputTokens ?? 0, now);
     }
     default: {
       const e = parsed as { embeddings: number[][]; usage: EmbedReply['usage'] };
@@ -38,7 +37,7 @@ export function onSuccess(d: Dispatcher, entry: Entry, attempt: Attempt, parsed:
         requestId: entry.requestId, provider: d.host.adapter.provider, model: entry.model, embeddings: e.embeddings,
         usage: e.usage, keyName: key.name, attempts: entry.attempts, batched: false,
       };
-      return settleOk(d, entry, reply, e.usage?.inputTokens ?? 0, 0);
+      return settleOk(d, entry, reply, e.usage?.inputTokens ?? 0, 0, now);
     }
   }
 }

@@ -11,10 +11,10 @@ const OK = 'ok' as const;
  * frees what the request held (deadline, signal listener, queue place, concurrency slot, attempt,
  * retry actor, batch place), counts it, tells the listeners and wakes the queue.
  */
-export function settleOk(d: Dispatcher, entry: Entry, value: unknown, inputTokens: number, outputTokens: number): void {
+export function settleOk(d: Dispatcher, entry: Entry, value: unknown, inputTokens: number, outputTokens: number, now: number = d.host.clock.now()): void {
   if (entry.phase === 'settled') return;
   release(d, entry);
-  record(d, entry, OK, inputTokens, outputTokens);
+  record(d, entry, OK, inputTokens, outputTokens, now);
   entry.span?.end(OK, entry.attempts, entry.lastKeyName);
   if (d.host.emitter.has('request.settled')) emitSettled(d, entry, OK);
   entry.resolve(value);
@@ -89,12 +89,11 @@ function afterSettle(d: Dispatcher): void {
  * a request to the provider (the router does not count it either). Token counts a provider gets
  * wrong (not finite) count as none rather than poisoning the totals.
  */
-export function record(d: Dispatcher, entry: Entry, outcome: 'ok' | SwitchboardError['code'], inputTokens: number, outputTokens: number): void {
+export function record(d: Dispatcher, entry: Entry, outcome: 'ok' | SwitchboardError['code'], inputTokens: number, outputTokens: number, now: number = d.host.clock.now()): void {
   const metrics = d.host.metrics;
   if (!metrics.enabled || entry.kind === 'batch' || outcome === 'SB_CONFIG') return;
   if (!(inputTokens >= 0 && inputTokens <= MAX_TOKENS)) inputTokens = 0;
   if (!(outputTokens >= 0 && outputTokens <= MAX_TOKENS)) outputTokens = 0;
-  const now = d.host.clock.now();
   const wait = entry.dispatchedAt >= 0 ? entry.dispatchedAt - entry.createdAt : now - entry.createdAt;
   metrics.requestSettled(entry.requestId, entry.model, entry.level, outcome, entry.attempts, now - entry.createdAt, wait, entry.lastKeyName, inputTokens, outputTokens);
 }
