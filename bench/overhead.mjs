@@ -8,8 +8,9 @@
 //  - the minimal Node gateway (bench/support/minimal-gateway.mjs, its own process) — the limit for a gateway;
 //  - `switchboard serve` (its own process; openai → the fast upstream, the supervisor's settings);
 //    both gateways called with the raw undici client.
-// Each run measures every configuration once (the starting one rotating), the two of each target
-// ratio back to back (AB, then BA in the next run); ratios are taken within a run, then the median
+// Each run measures every configuration once (the starting one rotating); the two of each target
+// ratio are open together and measured in 8 alternating blocks (A B B A …) of 1/8 of the requests,
+// so that the machine's drift falls on both alike; ratios are taken within a run, then the median
 // of the runs (with min–max).
 // CPU per request: this process's process.cpuUsage() for the client; each server process reports
 // its own process.cpuUsage() over IPC (bench/support/cpu-report.mjs).
@@ -130,10 +131,58 @@ async function measure(config, requests, warmup = WARMUP) {
   try {
     if (warmup > 0) await closedLoop(client.call, { total: warmup, concurrency: CONCURRENCY });
     global.gc?.();
-    const probes = { upstream: fast.cpuUs, ...(config.server ? { server: config.server.cpuUs } : {}) };
-    return await closedLoop(client.call, { total: requests, concurrency: CONCURRENCY, probes, watch });
+    return await closedLoop(client.call, { total: requests, concurrency: CONCURRENCY, probes: probesOf(config), watch });
   } finally {
     await client.close();
+  }
+}
+
+const probesOf = (config) => ({ upstream: fast.cpuUs, ...(config.server ? { server: config.server.cpuUs } : {}) });
+
+/** Block results of one configuration as one: sums of requests, time and CPU; the block medians of p50/p99. */
+function combine(blocks) {
+  const requests = blocks.reduce((s, b) => s + b.requests, 0);
+  const seconds = blocks.reduce((s, b) => s + b.seconds, 0);
+  const per = (f) => blocks.reduce((s, b) => s + f(b) * b.requests, 0) / requests;
+  const med = (f) => spread(blocks.map(f), 6).median;
+  const otherKeys = Object.keys(blocks[0].otherCpuUsPerReq);
+  return {
+    requests,
+    errors: blocks.reduce((s, b) => s + b.errors, 0),
+    firstError: blocks.find((b) => b.firstError)?.firstError,
+    seconds,
+    rps: requests / seconds,
+    p50Ms: med((b) => b.p50Ms),
+    p99Ms: med((b) => b.p99Ms),
+    clientCpuUsPerReq: per((b) => b.clientCpuUsPerReq),
+    otherCpuUsPerReq: Object.fromEntries(otherKeys.map((k) => [k, per((b) => b.otherCpuUsPerReq[k])])),
+    foreignCpuPct: Math.max(...blocks.map((b) => b.foreignCpuPct ?? 0)),
+    attempts: 1 + blocks.reduce((s, b) => s + b.attempts - 1, 0),
+  };
+}
+
+/**
+ * The two configurations of a target ratio, both open at once, in alternating blocks (A B B A …,
+ * BLOCKS of requests / BLOCKS each): drift over the run (the machine's speed varies by 2× within
+ * minutes here) falls on both alike, as it would not on two measurements of 10,000 one after the
+ * other. Each block waits for a quiet machine and is repeated when others used it meanwhile.
+ */
+async function measurePair(a, b, requests, r) {
+  const clients = { [a.name]: a.open(), [b.name]: b.open() };
+  try {
+    for (const c of [a, b]) await closedLoop(clients[c.name].call, { total: WARMUP, concurrency: CONCURRENCY });
+    global.gc?.();
+    const blocks = { [a.name]: [], [b.name]: [] };
+    const size = Math.ceil(requests / BLOCKS);
+    for (let i = 0; i < BLOCKS; i++) {
+      const pair = (i + r) % 4 === 0 || (i + r) % 4 === 3 ? [a, b] : [b, a];
+      for (const c of pair) {
+        blocks[c.name].push(await quietly(() => closedLoop(clients[c.name].call, { total: size, concurrency: CONCURRENCY, probes: probesOf(c), watch }), { pids: watch, smoke }));
+      }
+    }
+    return { [a.name]: combine(blocks[a.name]), [b.name]: combine(blocks[b.name]) };
+  } finally {
+    await Promise.all(Object.values(clients).map((c) => c.close()));
   }
 }
 
@@ -143,29 +192,34 @@ for (const config of CONFIGS) {
   const m = await measure(config, WARMUP_ROUND, 0);
   if (m.errors > 0) log(`overhead: warm-up ${config.name}: ${m.errors} errors, first: ${m.firstError}`);
 }
-// The configurations whose ratio is a target are measured back to back, their order alternating run
-// by run (AB, then BA): the machine drifts (seen: raw undici from 19,600 to 37,100 req/s across the
-// runs of one benchmark), and a ratio of two measurements minutes apart would carry that drift.
+// The configurations whose ratio is a target are measured together in alternating blocks
+// (measurePair); the others alone. The order of the measurements rotates run by run.
 const PAIRS = [['undici', 'supervisor'], ['minimalGateway', 'gateway']];
+const BLOCKS = smoke ? 2 : 8;
 function runOrder(r) {
   const paired = new Set(PAIRS.flat());
   const blocks = [
     ...PAIRS.map((pair) => CONFIGS.filter((c) => pair.includes(c.name)).sort((a, b) => pair.indexOf(a.name) - pair.indexOf(b.name))),
     ...CONFIGS.filter((c) => !paired.has(c.name)).map((c) => [c]),
   ].filter((b) => b.length > 0);
-  return rotate(blocks, r % blocks.length).flatMap((b) => (r % 2 === 1 ? [...b].reverse() : b));
+  return rotate(blocks, r % blocks.length);
 }
 const runs = []; // runs[r][name] = closedLoop result
+const report = (r, config, m) => {
+  if (m.errors > 0) {
+    failed = true;
+    log(`overhead: ${config.name}: ${m.errors} errors, first: ${m.firstError}`);
+  }
+  log(`overhead run ${r + 1}/${RUNS} ${config.name.padEnd(16)} ${round(m.rps, 0)} req/s p50 ${round(m.p50Ms, 3)} ms p99 ${round(m.p99Ms, 3)} ms client ${round(m.clientCpuUsPerReq, 1)} µs/req${config.server ? ` server ${round(m.otherCpuUsPerReq.server, 1)} µs/req` : ''} upstream ${round(m.otherCpuUsPerReq.upstream, 1)} µs/req others ${round(m.foreignCpuPct ?? NaN, 1)}%${m.attempts > 1 ? ` (${m.attempts - 1} repeated)` : ''}`);
+};
 for (let r = 0; r < RUNS; r++) {
   const run = {};
-  for (const config of runOrder(r)) {
-    const m = await quietly(() => measure(config, REQUESTS), { pids: watch, smoke });
-    if (m.errors > 0) {
-      failed = true;
-      log(`overhead: ${config.name}: ${m.errors} errors, first: ${m.firstError}`);
+  for (const group of runOrder(r)) {
+    const measured = group.length === 2 ? await measurePair(group[0], group[1], REQUESTS, r) : { [group[0].name]: await quietly(() => measure(group[0], REQUESTS), { pids: watch, smoke }) };
+    for (const config of group) {
+      run[config.name] = measured[config.name];
+      report(r, config, measured[config.name]);
     }
-    run[config.name] = m;
-    log(`overhead run ${r + 1}/${RUNS} ${config.name.padEnd(16)} ${round(m.rps, 0)} req/s p50 ${round(m.p50Ms, 3)} ms p99 ${round(m.p99Ms, 3)} ms client ${round(m.clientCpuUsPerReq, 1)} µs/req${config.server ? ` server ${round(m.otherCpuUsPerReq.server, 1)} µs/req` : ''} upstream ${round(m.otherCpuUsPerReq.upstream, 1)} µs/req others ${round(m.foreignCpuPct ?? NaN, 1)}%${m.attempts > 1 ? ` (attempt ${m.attempts})` : ''}`);
   }
   runs.push(run);
 }
