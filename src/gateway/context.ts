@@ -34,6 +34,9 @@ export type SharedContext = Pick<RequestContext, 'router' | 'simulator' | 'clock
 const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*\/?$/;
 
 /** The request target: its path at once, its URL only when something asks (most requests never do). */
+/** The last request target found plain (RequestTarget.of). */
+let lastPlain: string | null = null;
+
 export class RequestTarget {
   private parsed: URL | null;
   private constructor(readonly pathname: string, private readonly raw: string, parsed: URL | null) {
@@ -43,7 +46,12 @@ export class RequestTarget {
   /** Null for anything but an origin-form path (`*`, absolute URIs) or a target that does not parse. */
   static of(target: string | undefined): RequestTarget | null {
     if (!target || !target.startsWith('/')) return null;
-    if (PLAIN_PATH.test(target) && !/\/\.\.?(?:\/|$)/.test(target)) return new RequestTarget(target, target, null);
+    // A client sends the same path request after request: the last plain one is not tested again.
+    if (target === lastPlain) return new RequestTarget(target, target, null);
+    if (PLAIN_PATH.test(target) && !/\/\.\.?(?:\/|$)/.test(target)) {
+      lastPlain = target;
+      return new RequestTarget(target, target, null);
+    }
     let url: URL;
     try {
       // Prefixing keeps `//host/path` a path rather than a protocol-relative URL.
