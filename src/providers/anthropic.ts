@@ -5,7 +5,7 @@ import { anthropicChatBody } from './anthropic-request.js';
 import { anthropicFinishReason, anthropicToolCall, anthropicUsage, createAnthropicStreamParser } from './anthropic-stream.js';
 import { parseAnthropicRateLimit } from './rate-limit.js';
 import type { BuildContext, ParsedChat, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
-import { isRecord, joinUrl, parseJsonBody, tryParseJson } from './util.js';
+import { isRecord, endpointUrl, joinUrl, parseJsonBody, tryParseJson } from './util.js';
 
 /** The API version every request pins (docs.anthropic.com/en/api/versioning). */
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -71,7 +71,7 @@ export const anthropicAdapter: ProviderAdapter = {
   supportsEmbeddings: false,
   maxEmbeddingInputs: 0,
   buildChat(req: RichChatRequest, ctx: BuildContext): HttpRequest {
-    return { method: 'POST', url: joinUrl(ctx.baseUrl, '/v1/messages'), headers: headers(ctx), body: JSON.stringify(anthropicChatBody(req)) };
+    return { method: 'POST', url: endpointUrl(ctx.baseUrl, '/v1/messages'), headers: headers(ctx), body: JSON.stringify(anthropicChatBody(req)) };
   },
   buildChatStream(req: RichChatRequest, ctx: BuildContext): HttpRequest {
     return {

@@ -4,7 +4,7 @@ import type { HttpRequest, HttpResponse } from '../transport/types.js';
 import { createOpenAIStreamParser, openAIFinishReason, openAIToolCalls, openAIUsage } from './openai-stream.js';
 import { parseOpenAIRateLimit } from './rate-limit.js';
 import type { BuildContext, ParsedChat, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
-import { joinUrl, keepRawText, numberOr, parseJsonBody } from './util.js';
+import { endpointUrl, keepRawText, numberOr, parseJsonBody } from './util.js';
 
 export { createOpenAIStreamParser, openAIFinishReason } from './openai-stream.js';
 
@@ -114,7 +114,7 @@ export function parseOpenAIError(res: HttpResponse): ParsedErrorBody {
 export function bearerPost(ctx: BuildContext, path: string, body: unknown, stream = false): HttpRequest {
   const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${ctx.secret}`, 'x-request-id': ctx.requestId };
   if (stream) headers.accept = 'text/event-stream';
-  return { method: 'POST', url: joinUrl(ctx.baseUrl, path), headers, body: JSON.stringify(body) };
+  return { method: 'POST', url: endpointUrl(ctx.baseUrl, path), headers, body: JSON.stringify(body) };
 }
 
 /** OpenAI (`https://api.openai.com/v1`): chat completions and array-input embeddings, bearer auth. */

@@ -7,6 +7,26 @@ export function joinUrl(base: string, path: string): string {
   return (base.endsWith('/') ? base.slice(0, -1) : base) + (path.startsWith('/') ? path : `/${path}`);
 }
 
+/** Per base URL, its endpoints' URLs already joined (at most ENDPOINTS_PER_BASE each). */
+const endpoints = new Map<string, Map<string, string>>();
+const ENDPOINTS_PER_BASE = 256;
+
+/**
+ * `joinUrl` for a request's endpoint, the same string each time for the same base and path: a
+ * transport that split it once knows it at a glance (src/transport/undici.ts), and no string is
+ * built per request.
+ */
+export function endpointUrl(base: string, path: string): string {
+  let byPath = endpoints.get(base);
+  if (byPath === undefined) endpoints.set(base, (byPath = new Map()));
+  let url = byPath.get(path);
+  if (url === undefined) {
+    url = joinUrl(base, path);
+    if (byPath.size < ENDPOINTS_PER_BASE) byPath.set(path, url);
+  }
+  return url;
+}
+
 /** The provider's own body text, kept (not enumerable) on the object parsed from it. */
 const RAW_TEXT = Symbol('switchboard.rawText');
 

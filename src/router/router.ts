@@ -57,6 +57,7 @@ export class Router {
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
   private readonly clock: Clock | undefined;
+  private boardList: Board[] | null = null;
 
   constructor(options: RouterOptions) {
     if (!options || typeof options.providers !== 'object' || options.providers === null) {
@@ -72,8 +73,10 @@ export class Router {
     // origin), at most 128; the pool grows if a board's queue.maxConcurrent does.
     this.transport = options.transport ?? createUndiciTransport({
       connections: () => {
+        // Asked per request: an array (the boards never change after construction), no iterator.
+        const boards = this.boardList ?? [...this.boards.values()];
         let n = 0;
-        for (const board of this.boards.values()) n += connectionsWanted(board);
+        for (let i = 0; i < boards.length; i++) n += connectionsWanted(boards[i]!);
         return Math.min(128, Math.max(1, n));
       },
     });
@@ -90,6 +93,7 @@ export class Router {
         }),
       );
     }
+    this.boardList = [...this.boards.values()];
   }
 
   /** Which provider and model a requested model goes to; `UnknownModelError` (SB_CONFIG, 404 at the gateway) if none. */

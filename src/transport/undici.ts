@@ -96,11 +96,23 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     return pool;
   };
 
+  // The last URL split: adapters hand the same string for the same endpoint (endpointUrl), so a
+  // request to it is split, and its origin's pool found, without building or hashing a string.
+  let lastUrl: string | null = null;
+  let lastSplit = { origin: '', path: '' };
+  const split = (url: string): { origin: string; path: string } => {
+    if (url !== lastUrl) {
+      lastSplit = splitUrl(url);
+      lastUrl = url;
+    }
+    return lastSplit;
+  };
+
   // Not `async`: the promise below is the one returned (no extra one wrapped around it).
   const send = (req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> => {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (closed) return Promise.reject(new TransportError('UND_ERR_CLOSED', 'transport is closed'));
-    const { origin, path } = splitUrl(req.url);
+    const { origin, path } = split(req.url);
     const pool = poolFor(origin);
     // The handler holds everything it needs (no closure per request: see WholeBodyHandler).
     return new Promise<HttpResponse>((resolve, reject) => {
