@@ -4,7 +4,7 @@ import type { HttpRequest, HttpResponse } from '../transport/types.js';
 import { createOpenAIStreamParser, openAIFinishReason, openAIToolCalls, openAIUsage } from './openai-stream.js';
 import { parseOpenAIRateLimit } from './rate-limit.js';
 import type { BuildContext, ParsedChat, ParsedEmbeddings, ParsedErrorBody, ProviderAdapter } from './types.js';
-import { endpointUrl, keepRawText, numberOr, parseJsonBody } from './util.js';
+import { endpointUrl, numberOr, parseJsonBody } from './util.js';
 
 export { createOpenAIStreamParser, openAIFinishReason } from './openai-stream.js';
 
@@ -83,8 +83,6 @@ export function parseOpenAIChat(res: HttpResponse): ParsedChat {
   };
   const toolCalls = openAIToolCalls(message.tool_calls, res.status);
   if (toolCalls) parsed.toolCalls = toolCalls;
-  // The gateway answers an OpenAI-format body it does not change with these very bytes.
-  keepRawText(body, res.body);
   return parsed;
 }
 

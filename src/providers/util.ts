@@ -27,19 +27,6 @@ export function endpointUrl(base: string, path: string): string {
   return url;
 }
 
-/** The provider's own body text, kept (not enumerable) on the object parsed from it. */
-const RAW_TEXT = Symbol('switchboard.rawText');
-
-/** Keeps `text` on `parsed`, so that a caller answering it unchanged can send it as it came. */
-export function keepRawText(parsed: object, text: string): void {
-  Object.defineProperty(parsed, RAW_TEXT, { value: text });
-}
-
-/** The text `parsed` was parsed from, when it was kept (`keepRawText`); undefined otherwise. */
-export function rawTextOf(parsed: unknown): string | undefined {
-  return parsed !== null && typeof parsed === 'object' ? ((parsed as { [RAW_TEXT]?: string })[RAW_TEXT]) : undefined;
-}
-
 /** Parses a 2xx JSON body; a non-JSON or truncated body is `SB_BAD_RESPONSE`. */
 export function parseJsonBody(res: HttpResponse): Record<string, unknown> {
   let body: unknown;

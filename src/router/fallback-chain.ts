@@ -1,5 +1,5 @@
 import { TimeoutError, type SwitchboardError } from '../errors.js';
-import { withoutReplyHook } from '../supervisor/early-reply.js';
+import { forFallbackHop } from '../supervisor/early-reply.js';
 import type { Board } from '../supervisor/index.js';
 import type { ChatChunk, ChatRequest, Provider, RequestOptions, RichChatRequest } from '../types.js';
 import { failureGroup, type GroupName, type ModelGroups } from './groups.js';
@@ -64,7 +64,7 @@ export class FallbackChain {
   ): Promise<RoutedReply<T>> {
     let call: Promise<RoutedReply<T>>;
     try {
-      if (hasFallbacks(groups, requested)) call = this.walk(groups, requested, withoutReplyHook(options), run);
+      if (hasFallbacks(groups, requested)) call = this.walk(groups, requested, options, run);
       else {
         // One hop, no chain to walk. Its failure is thrown as it is, as the chain would; the board
         // applies the same deadline by itself.
@@ -190,7 +190,7 @@ export class FallbackChain {
         throw e && e.code === 'SB_TIMEOUT' ? e : new TimeoutError(budget, e ?? undefined);
       }
       state.skipped = false;
-      yield { ...target, name, fallback: true, options: { ...options, timeoutMs: left } };
+      yield { ...target, name, fallback: true, options: { ...forFallbackHop(options, requested), timeoutMs: left } };
     }
   }
 

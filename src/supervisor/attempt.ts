@@ -110,7 +110,7 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
     } catch (error) {
       bad = error;
     }
-    if (bad === null && entry.kind === 'chat' && entry.onReply !== null) early = replyEarly(d, entry, key, parsed as ParsedChat);
+    if (bad === null && entry.kind === 'chat' && entry.onReply !== null) early = replyEarly(d, entry, key, parsed as ParsedChat, res.body);
   }
   const now = d.host.clock.now();
   const mine = endAttempt(d, entry, attempt, entry.tokens, res.status);
@@ -127,12 +127,12 @@ function onAnswer(d: Dispatcher, entry: Entry, attempt: Attempt, res: HttpRespon
 }
 
 /** Hands a chat's reply to its hook (once); a hook that throws is the caller's bug, logged, and the request goes on. */
-function replyEarly(d: Dispatcher, entry: ChatEntry, key: KeyRuntime, p: ParsedChat): RichChatReply {
+function replyEarly(d: Dispatcher, entry: ChatEntry, key: KeyRuntime, p: ParsedChat, rawText: string): RichChatReply {
   const reply = chatReply(d, entry, key, p);
   const hook = entry.onReply!;
   entry.onReply = null;
   try {
-    hook(reply);
+    hook(reply, rawText);
   } catch (error) {
     d.host.logger?.warn?.({ err: String((error as Error)?.message ?? error) }, 'switchboard: the reply hook threw');
   }

@@ -51,21 +51,25 @@ describe('the reply hook (ON_REPLY): the reply before the books', () => {
     await board.stop();
   });
 
-  it('the router drops it from a request that may fall back: the reply comes by the promise, with fallbackFrom', async () => {
+  it('on a fallback hop the router hands it the reply as the caller gets it, with fallbackFrom', async () => {
     const router = createRouter({
       providers: { openai: { keys: [{ name: 'k', secret: 'sk-hook-test' }], retry: { maxRetries: 0 } } },
       fallbacks: { 'gpt-4o-mini': ['gpt-4o'] },
       transport: transport({ 'gpt-4o-mini': 503 }),
     });
-    let calls = 0;
-    const reply = await router.chat(hi, { [ON_REPLY]: () => calls++ } as OptionsWithReplyHook);
-    expect(calls).toBe(0);
+    const seen: Array<{ reply: RichChatReply & { fallbackFrom?: string }; rawText: string }> = [];
+    const hook = (reply: RichChatReply, rawText: string) => seen.push({ reply, rawText });
+    const reply = await router.chat(hi, { [ON_REPLY]: hook } as OptionsWithReplyHook);
     expect(reply.fallbackFrom).toBe('gpt-4o-mini');
-    expect(reply.text).toBe('from gpt-4o');
-    // Without a fallback group the hook goes through the router to the board.
-    const plain = await router.chat({ ...hi, model: 'gpt-4o' }, { [ON_REPLY]: () => calls++ } as OptionsWithReplyHook);
-    expect(calls).toBe(1);
-    expect(plain.text).toBe('from gpt-4o');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.reply.fallbackFrom).toBe('gpt-4o-mini');
+    expect(seen[0]!.reply.text).toBe('from gpt-4o');
+    expect(JSON.parse(seen[0]!.rawText)).toMatchObject({ model: 'gpt-4o' });
+    // A model no group names: the hook gets the reply as it is, and the provider's bytes.
+    const plain = await router.chat({ ...hi, model: 'gpt-4o' }, { [ON_REPLY]: hook } as OptionsWithReplyHook);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.reply).toBe(plain);
+    expect(seen[1]!.rawText).toBe(completion('gpt-4o'));
     await router.stop();
   });
 });

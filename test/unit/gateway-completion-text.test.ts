@@ -18,22 +18,28 @@ function replyOf(body: string, extra: Partial<RoutedReply<RichChatReply>> = {}):
 }
 
 describe('the chat completion text the gateway answers', () => {
-  it('is the provider\'s own bytes when the OpenAI-format answer goes out unchanged', () => {
-    expect(completionText(replyOf(BODY), 0)).toBe(BODY);
+  it('is the provider\'s own bytes, as the reply hook hands them over, when the OpenAI-format answer goes out unchanged', () => {
+    expect(completionText(replyOf(BODY), 0, BODY)).toBe(BODY);
+  });
+
+  it('is re-encoded, with the same content, when the bytes are not at hand', () => {
+    const text = completionText(replyOf(BODY), 0);
+    expect(text).not.toBe(BODY);
+    expect(JSON.parse(text)).toEqual(JSON.parse(BODY));
   });
 
   it('is re-encoded with fallback_from after a fallback', () => {
-    const text = completionText(replyOf(BODY, { fallbackFrom: 'claude-3-5-haiku-latest' }), 0);
+    const text = completionText(replyOf(BODY, { fallbackFrom: 'claude-3-5-haiku-latest' }), 0, BODY);
     expect(text).not.toBe(BODY);
     expect(JSON.parse(text)).toMatchObject({ object: 'chat.completion', model: 'gpt-4o-mini', fallback_from: 'claude-3-5-haiku-latest', system_fingerprint: 'fp_1' });
   });
 
   it('is re-encoded as a chat.completion when the provider names its object otherwise', () => {
     const odd = BODY.replace('"object": "chat.completion"', '"object": "chat.completion.custom"');
-    expect(JSON.parse(completionText(replyOf(odd), 0))).toMatchObject({ object: 'chat.completion', choices: [{ message: { content: 'ok é' } }] });
+    expect(JSON.parse(completionText(replyOf(odd), 0, odd))).toMatchObject({ object: 'chat.completion', choices: [{ message: { content: 'ok é' } }] });
   });
 
-  it('keeps the kept text out of the reply\'s enumerable fields (spread, keys, JSON)', () => {
+  it('leaves the parsed answer as JSON.parse made it (nothing kept on it)', () => {
     const raw = replyOf(BODY).raw as Record<string, unknown>;
     expect(Object.keys({ ...raw })).toEqual(['id', 'object', 'created', 'model', 'choices', 'usage', 'system_fingerprint']);
     expect(Object.getOwnPropertySymbols({ ...raw })).toEqual([]);

@@ -1,4 +1,3 @@
-import { rawTextOf } from '../../providers/util.js';
 import { invalid } from '../../options.js';
 import type { RoutedChunk, RoutedReply } from '../../router/index.js';
 import type { FinishReason, RichChatReply, Usage } from '../../types.js';
@@ -45,14 +44,14 @@ export function toCompletion(reply: RoutedReply<RichChatReply>, nowMs: number, p
 /**
  * The answer's text. An openai or groq answer that `toCompletion` would give back unchanged (no
  * fallback, already `chat.completion` with the model that served) is sent as the provider's own
- * bytes, kept by the adapter: no copy of the object and no second JSON encoding per request.
+ * bytes, `rawText` (the reply hook hands them over): no copy of the object and no second JSON
+ * encoding per request.
  */
-export function completionText(reply: RoutedReply<RichChatReply>, nowMs: number): string {
+export function completionText(reply: RoutedReply<RichChatReply>, nowMs: number, rawText: string | null = null): string {
   const raw = reply.raw as Record<string, unknown> | null;
-  if (reply.fallbackFrom === undefined && (reply.provider === 'openai' || reply.provider === 'groq') && raw && typeof raw === 'object'
+  if (rawText !== null && reply.fallbackFrom === undefined && (reply.provider === 'openai' || reply.provider === 'groq') && raw && typeof raw === 'object'
     && raw.object === 'chat.completion' && raw.model === reply.model && Array.isArray(raw.choices)) {
-    const text = rawTextOf(raw);
-    if (text !== undefined) return text;
+    return rawText;
   }
   try {
     return JSON.stringify(toCompletion(reply, nowMs));
@@ -137,11 +136,12 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   }
   // The answer is written from the reply hook, as soon as the provider's answer is parsed (before the
   // board's bookkeeping and the promise turns: src/supervisor/early-reply.ts); the promise then only
-  // says how the request ended. A request that may fall back gets no hook, and is answered here.
+  // says how the request ended (a transport or a board that never calls the hook: answered here).
   let answered = false;
-  const answer = (reply: RoutedReply<RichChatReply>) => {
+  const answer = (reply: RoutedReply<RichChatReply>, rawText: string | null) => {
+    if (answered) return; // one answer per request, whatever a chain does afterwards
     answered = true;
-    sendJsonText(ctx.res, 200, completionText(reply, ctx.clock.now()), { 'x-switchboard-provider': reply.provider });
+    sendJsonText(ctx.res, 200, completionText(reply, ctx.clock.now(), rawText), { 'x-switchboard-provider': reply.provider });
   };
   let reply: RoutedReply<RichChatReply>;
   try {
@@ -150,5 +150,5 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
     if (answered) return; // answered already; what ended the request afterwards cannot be told to the client
     throw error;
   }
-  if (!answered) answer(reply);
+  if (!answered) answer(reply, null);
 }
