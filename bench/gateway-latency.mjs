@@ -12,7 +12,7 @@
 // Targets (openai SDK client): p50 added ≤ 0.3 ms, p99 added ≤ 1 ms. For comparison, an independent
 // localhost benchmark (github.com/cuihuan/llm-gateway-bench, sequential requests on a mock upstream,
 // its own machine) measured LiteLLM 1.91.1 +4.34 ms, Portkey OSS 1.15.2 +2.37 ms, Bifrost +0.44 ms.
-// Run: npm run bench:gateway   (BENCH_SMOKE=1: 200 requests per path)
+// Run: npm run bench:gateway   (BENCH_SMOKE=1: 200 requests per path; BENCH_REQUESTS=n: n per path)
 import OpenAI from 'openai';
 import { Pool } from 'undici';
 import { machine, round, smoke } from './support/common.mjs';
@@ -20,7 +20,7 @@ import { startFastUpstream, startGatewayProcess, startMinimalGateway } from './s
 import { histogram, quietPct, quietWaitMs } from './support/loop.mjs';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './support/machine-load.mjs';
 
-const N = smoke ? 200 : 2_000;
+const N = smoke ? 200 : Number(process.env.BENCH_REQUESTS) || 2_000;
 const WARMUP = smoke ? 50 : 500;
 const BLOCK = 100;
 const MAX_BLOCK_ATTEMPTS = 3;
