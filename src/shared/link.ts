@@ -1,8 +1,19 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createClient } from '@redis/client';
+import { createRequire } from 'node:module';
 import type { Clock } from '../types.js';
 import type { RoundTrips } from './round-trip.js';
+
+type NodeRedis = typeof import('@redis/client');
+let nodeRedisModule: NodeRedis | null = null;
+
+/**
+ * node-redis, loaded when a board first connects by URL (it is CommonJS, so synchronously): its
+ * ~100 ms of loading is not paid at start by a process that does not share through Redis.
+ */
+function nodeRedis(): NodeRedis {
+  return (nodeRedisModule ??= createRequire(import.meta.url)('@redis/client') as NodeRedis);
+}
 
 /**
  * The Redis link of one instance: a command connection (scripts, EVALSHA with a reload on
@@ -144,7 +155,7 @@ export class RedisLink {
     this.owned = typeof o.redis === 'string';
     this.client =
       typeof o.redis === 'string'
-        ? (createClient({
+        ? (nodeRedis().createClient({
             url: o.redis,
             // Fail at once while disconnected (the caller has a fallback); never queue blindly.
             disableOfflineQueue: true,

@@ -1,4 +1,3 @@
-import ElkBundled from 'elkjs/lib/elk.bundled.js';
 import type { ELK, ELKConstructorArguments, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { ChartTransition, MachineChart } from './chart.js';
 import { transitionLabel } from './mermaid.js';
@@ -105,9 +104,24 @@ function drawable(chart: MachineChart) {
 }
 
 const elkId = (path: string) => `s:${path}`;
-/** elkjs's bundle is CommonJS (`module.exports = ELK`); its typings describe an ES default export. */
-const ElkConstructor = ElkBundled as unknown as new (args?: ELKConstructorArguments) => ELK;
-let elk: ELK | null = null;
+let elk: Promise<ELK> | null = null;
+
+/**
+ * ELK, loaded on the first layout: its bundle takes ~160 ms to load, which every process importing
+ * the package (a service's `createSupervisor`, `switchboard serve`) would pay at start for a page
+ * it may never show. elkjs's bundle is CommonJS (`module.exports = ELK`); its typings describe an
+ * ES default export.
+ */
+function loadElk(): Promise<ELK> {
+  elk ??= import('elkjs/lib/elk.bundled.js').then((m) => {
+    const Elk = ((m as { default?: unknown }).default ?? m) as new (args?: ELKConstructorArguments) => ELK;
+    return new Elk();
+  });
+  elk.catch(() => {
+    elk = null;
+  });
+  return elk;
+}
 
 /**
  * Lays one chart out with ELK's layered algorithm (left to right, orthogonal edges, edge labels
@@ -159,8 +173,7 @@ export async function layoutChart(chart: MachineChart): Promise<ChartLayout> {
       })),
     ],
   };
-  elk ??= new ElkConstructor();
-  const out = await elk.layout(graph);
+  const out = await (await loadElk()).layout(graph);
 
   const top = caption ? LINE + 8 : 0;
   const placed = new Map((out.children ?? []).map((n) => [n.id, { x: n.x ?? 0, y: (n.y ?? 0) + top, w: n.width ?? 0, h: n.height ?? 0 }]));
