@@ -2,7 +2,7 @@ export { SharedBudget, LEASE_GRACE_MS, type SharedBudgetInput } from './shared-b
 export { HEARTBEAT_EVERY_MS, HEARTBEAT_TTL_MS } from './presence.js';
 export { SharedBreaker, type BreakerConfig, type BreakerView, type ProbeGrant } from './shared-breaker.js';
 export { keyId, endpointId } from './ids.js';
-export type { RedisClientLike } from './link.js';
+export type { RedisClientLike } from './redis-client.js';
 export type {
   SharedOptions,
   SharedKeySpec,

@@ -1,19 +1,8 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
 import type { Clock } from '../types.js';
+import { BACKOFF_MS, ownClient, withTimeout, type RedisClientLike } from './redis-client.js';
 import type { RoundTrips } from './round-trip.js';
-
-type NodeRedis = typeof import('@redis/client');
-let nodeRedisModule: NodeRedis | null = null;
-
-/**
- * node-redis, loaded when a board first connects by URL (it is CommonJS, so synchronously): its
- * ~100 ms of loading is not paid at start by a process that does not share through Redis.
- */
-function nodeRedis(): NodeRedis {
-  return (nodeRedisModule ??= createRequire(import.meta.url)('@redis/client') as NodeRedis);
-}
 
 /**
  * The Redis link of one instance: a command connection (scripts, EVALSHA with a reload on
@@ -28,23 +17,6 @@ function nodeRedis(): NodeRedis {
  * the duplicate subscribes on any one. (Sharded Pub/Sub would need the channel in the slot of each
  * publishing script's keys: a key's and the endpoint's scripts publish on one channel.)
  */
-
-/** The part of a node-redis client (`createClient()` or `createCluster()`) this module uses. */
-export interface RedisClientLike {
-  readonly isOpen: boolean;
-  connect(): Promise<unknown>;
-  duplicate(): RedisClientLike;
-  on(event: 'error', fn: (err: unknown) => void): unknown;
-  subscribe(channel: string, fn: (message: string, channel: string) => void): Promise<void>;
-  unsubscribe(channel?: string): Promise<void>;
-  close?(): Promise<void>;
-  destroy?(): void;
-  // Standalone: (args, options). Cluster: (firstKey, isReadonly, args, options).
-  sendCommand(...args: unknown[]): Promise<unknown>;
-  /** Cluster only: its masters, each with a script cache of its own, and the client of one. */
-  readonly masters?: readonly unknown[];
-  nodeClient?(node: unknown): Promise<{ sendCommand(args: string[]): Promise<unknown> }>;
-}
 
 export interface Script {
   name: string;
@@ -74,55 +46,11 @@ export interface LinkOptions {
 /** Thrown to the caller (never to a request) when the link cannot answer now. */
 export class LinkDown extends Error {}
 
-const BACKOFF_MS = [50, 100, 200, 400, 800, 1_600, 2_000];
 /** How long the first connection may take before the instance says it is degraded. */
 const FIRST_CONNECT_WAIT_MS = 1_000;
 
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
-}
-
-/** A reply later than `timeoutMs` (the script may still have run: a lease then expires by itself). */
-export class CommandTimeout extends Error {
-  override name = 'CommandTimeout';
-}
-
-/**
- * Rejects when `p` has not settled `ms` after the command could go out. A busy instance is not a
- * slow Redis: the clock starts once the current turn of the event loop is over (a burst of calls
- * in one synchronous stretch has not even written its commands before that), and the verdict waits
- * for the check phase (setImmediate), after the poll phase has read the sockets, so a reply already
- * waiting there still wins. Real timers: an I/O deadline, whatever the board's clock.
- */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    let timer: NodeJS.Timeout | null = null;
-    setImmediate(() => {
-      if (done) return;
-      timer = setTimeout(() => {
-        setImmediate(() => {
-          if (done) return;
-          done = true;
-          reject(new CommandTimeout(`no reply within ${ms} ms`));
-        });
-      }, ms);
-    });
-    p.then(
-      (v) => {
-        if (done) return;
-        done = true;
-        if (timer) clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        if (done) return;
-        done = true;
-        if (timer) clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }
 
 /**
@@ -155,12 +83,7 @@ export class RedisLink {
     this.owned = typeof o.redis === 'string';
     this.client =
       typeof o.redis === 'string'
-        ? (nodeRedis().createClient({
-            url: o.redis,
-            // Fail at once while disconnected (the caller has a fallback); never queue blindly.
-            disableOfflineQueue: true,
-            socket: { connectTimeout: 2_000, reconnectStrategy: (retries: number) => BACKOFF_MS[Math.min(retries, BACKOFF_MS.length - 1)]! },
-          }) as unknown as RedisClientLike)
+        ? ownClient(o.redis)
         : o.redis;
     this.cluster = 'masters' in (this.client as object);
     this.client.on('error', (err) => this.o.logger?.debug({ err: String(err) }, 'shared: redis connection error'));

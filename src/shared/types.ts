@@ -1,4 +1,4 @@
-import type { RedisClientLike } from './link.js';
+import type { RedisClientLike } from './redis-client.js';
 
 /** `shared` on createSupervisor and per provider in createRouter. */
 export interface SharedOptions {
