@@ -5,6 +5,7 @@ import { ACQUIRE, KEY_EVENT, LOWER, RESYNC, SETTLE } from '../../src/shared/key-
 import { script } from '../../src/shared/link.js';
 import type { SharedKeySpec, SharedLease } from '../../src/shared/types.js';
 import { inspectClient, nextEvent, TEST_BASE_URL, untilRedisPassed, useSharedCluster } from '../support/shared.js';
+import { until } from '../support/sim-board.js';
 
 /**
  * The shared budget on a real Redis Cluster (three `redis-server --cluster-enabled yes` masters
@@ -63,6 +64,9 @@ describe('shared budgets on a Redis Cluster (three real masters, a node-redis cl
       const mine = keys.filter((k) => k.port === n.port);
       expect(held.sort(), `node ${n.port}`).toEqual(mine.flatMap((k) => [`${k.tag}:leases`, `${k.tag}:state`]).sort());
     }
+    // On a cluster a PUBLISH reaches the subscriber's node over the cluster bus, later than on one
+    // server: the join b announced is heard within that hop (at worst a's next heartbeat, 1 s).
+    await until(() => a.report().instances === 2 && b.report().instances === 2, 3_000);
     expect([a.report(), b.report()]).toMatchObject([{ mode: 'redis', instances: 2 }, { mode: 'redis', instances: 2 }]);
     expect([...i.heard(a), ...i.heard(b)].filter((e) => e.type === 'degraded')).toEqual([]);
   });
