@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AbortedError, ConfigError } from '../errors.js';
 import { HttpError } from './errors.js';
+import { FastRequest } from './front/exchange.js';
 
 /** Limits on reading one request body. */
 export interface BodyLimits {
@@ -28,6 +29,16 @@ export function readJsonObject(req: IncomingMessage, limits: BodyLimits): Promis
     req.resume();
     return Promise.reject(new HttpError(415, 'SB_UNSUPPORTED_MEDIA_TYPE', `expected a JSON body (content-type: application/json), got ${type === '' ? 'no content-type' : JSON.stringify(type)}`, { param: 'content-type' }));
   }
+  // Read and parsed by the front already (src/gateway/front/front.ts): the same checks on its result.
+  if (req instanceof FastRequest) {
+    const { json } = req;
+    try {
+      if ('error' in json) throw json.error;
+      return Promise.resolve(asJsonObject(json.value));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   // Not `async`, and parsed as the body ends: the body's promise is the one returned, and it settles
   // with the object (one promise and one turn per request, not two).
   return readBody(req, limits, parseJsonObject);
@@ -35,14 +46,22 @@ export function readJsonObject(req: IncomingMessage, limits: BodyLimits): Promis
 
 /** The body as a JSON object, or a `ConfigError` (400) saying why not. */
 function parseJsonObject(text: string): Record<string, unknown> {
+  return asJsonObject(parseJsonText(text));
+}
+
+/** The body parsed as JSON, or a `ConfigError` (400) when it is empty or not JSON. */
+export function parseJsonText(text: string): unknown {
   // Trimmed (a copy) only when it starts blank: a body that starts with `{` is not empty.
   if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) throw new ConfigError('the request body is empty; expected a JSON object', 'body');
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new ConfigError(`the request body is not valid JSON: ${(error as Error).message}`, 'body');
   }
+}
+
+/** A parsed body as a JSON object, or a `ConfigError` (400) saying why not. */
+function asJsonObject(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`the request body must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, 'body');
   }

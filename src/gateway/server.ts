@@ -16,6 +16,7 @@ import { loadInspectorFactory, type Inspector } from './inspector.js';
 import { HostCheck } from './host-check.js';
 import { gatewayRequestCounter } from './metrics.js';
 import { GatewayResponse } from './respond.js';
+import { attachFront } from './front/front.js';
 import { buildRoutes, findRoute } from './routes/table.js';
 import type { Gateway, GatewayOptions } from './types.js';
 import { buildUpstream } from './upstream.js';
@@ -190,6 +191,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     (req, res) => void handle(req, res),
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(error, socket));
+  // Every connection starts at the front (src/gateway/front/front.ts); it gives Node what it does not read.
+  const front = attachFront(server, {
+    handle: (req, res) => void handle(req as unknown as IncomingMessage, res as unknown as ServerResponse),
+    bodyLimitBytes: settings.bodyLimitBytes,
+    keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+  });
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -243,6 +250,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       inspector?.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      front.closeIdle();
       for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
       const started = Date.now();
       if (upstream.ownsRouter) await router.stop({ drain, timeoutMs });
@@ -250,6 +258,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       // The router has settled everything; the handlers are writing their last answers (503s).
       await waitIdle(Math.max(SETTLE_GRACE_MS, drain ? timeoutMs - (Date.now() - started) : 0));
       server.closeAllConnections();
+      front.closeAll();
       await serverClosed;
       await simulator?.stop();
       if (token) forgetSecret(token);
