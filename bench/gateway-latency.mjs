@@ -9,18 +9,23 @@
 // gateway's own cost without the SDK's. The six paths alternate request by request, so drift hits all alike.
 // Requests run in blocks of 100 rounds; a block during which other processes used > 15% of the
 // machine is measured again (not in smoke mode), after waiting for a quiet machine.
+// Three runs (smoke: one), each with its own processes started afresh; a run's added latency is its
+// percentile through a gateway minus the same percentile direct; the targets take the median of
+// the runs (as every target of the suite does: median of >= 3 runs).
 // Targets (openai SDK client): p50 added ≤ 0.3 ms, p99 added ≤ 1 ms. For comparison, an independent
 // localhost benchmark (github.com/cuihuan/llm-gateway-bench, sequential requests on a mock upstream,
 // its own machine) measured LiteLLM 1.91.1 +4.34 ms, Portkey OSS 1.15.2 +2.37 ms, Bifrost +0.44 ms.
-// Run: npm run bench:gateway   (BENCH_SMOKE=1: 200 requests per path; BENCH_REQUESTS=n: n per path)
+// Run: npm run bench:gateway   (BENCH_SMOKE=1: 200 requests per path, one run; BENCH_REQUESTS=n: n
+// per path and run; BENCH_RUNS=n: n runs)
 import OpenAI from 'openai';
 import { Pool } from 'undici';
 import { machine, round, smoke } from './support/common.mjs';
 import { startFastUpstream, startGatewayProcess, startMinimalGateway } from './support/gateway-process.mjs';
-import { histogram, quietPct, quietWaitMs } from './support/loop.mjs';
+import { histogram, quietPct, quietWaitMs, spread } from './support/loop.mjs';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './support/machine-load.mjs';
 
 const N = smoke ? 200 : Number(process.env.BENCH_REQUESTS) || 2_000;
+const RUNS = smoke ? 1 : Number(process.env.BENCH_RUNS) || 3;
 const WARMUP = smoke ? 50 : 500;
 const BLOCK = 100;
 const MAX_BLOCK_ATTEMPTS = 3;
@@ -33,122 +38,157 @@ const KEY = 'sk-bench-latency-0000';
 const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 
-const fast = await startFastUpstream();
-const gateway = await startGatewayProcess({ upstream: fast.urls.openai, maxConcurrent: 64, queueSize: 1000 });
-const minimal = await startMinimalGateway({ upstreams: { openai: fast.urls.openai } });
-const upstreamUrl = new URL(fast.urls.openai);
+/** One run: the processes started afresh, warmed up, N rounds measured, stopped. */
+async function measureRun() {
+  const fast = await startFastUpstream();
+  const gateway = await startGatewayProcess({ upstream: fast.urls.openai, maxConcurrent: 64, queueSize: 1000 });
+  const minimal = await startMinimalGateway({ upstreams: { openai: fast.urls.openai } });
+  const upstreamUrl = new URL(fast.urls.openai);
 
-function raw(origin, path, key) {
-  const pool = new Pool(origin, { connections: 4 });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
-  return {
-    call: async () => {
-      const res = await pool.request({ method: 'POST', path, headers, body: JSON.stringify(chatBody) });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
-      return JSON.parse(text);
-    },
-    close: () => pool.close(),
-  };
-}
-function sdk(baseURL, apiKey) {
-  const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
-  return { call: () => client.chat.completions.create(chatBody), close: async () => {} };
-}
-
-const PATHS = [
-  { name: 'directUndici', label: 'undici → upstream', ...raw(upstreamUrl.origin, `${upstreamUrl.pathname.replace(/\/$/, '')}/chat/completions`, KEY) },
-  { name: 'gatewayUndici', label: 'undici → switchboard serve → upstream', gateway: true, ...raw(new URL(gateway.url).origin, '/v1/chat/completions', 'anything') },
-  { name: 'minimalUndici', label: 'undici → minimal gateway → upstream', minimal: true, ...raw(new URL(minimal.url).origin, '/v1/chat/completions', 'anything') },
-  { name: 'directSdk', label: 'openai SDK → upstream', ...sdk(fast.urls.openai, KEY) },
-  { name: 'gatewaySdk', label: 'openai SDK → switchboard serve → upstream', gateway: true, ...sdk(`${gateway.url}/v1`, 'anything') },
-  { name: 'minimalSdk', label: 'openai SDK → minimal gateway → upstream', minimal: true, ...sdk(`${minimal.url}/v1`, 'anything') },
-];
-
-/** One round: one request on every path, in an order that rotates with `i`. Answers ns per path. */
-async function round1(i) {
-  const out = {};
-  for (let k = 0; k < PATHS.length; k++) {
-    const p = PATHS[(i + k) % PATHS.length];
-    const t0 = performance.now();
-    await p.call();
-    out[p.name] = Math.max(1, Math.round((performance.now() - t0) * 1e6));
+  function raw(origin, path, key) {
+    const pool = new Pool(origin, { connections: 4 });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+    return {
+      call: async () => {
+        const res = await pool.request({ method: 'POST', path, headers, body: JSON.stringify(chatBody) });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+        return JSON.parse(text);
+      },
+      close: () => pool.close(),
+    };
   }
-  return out;
-}
+  function sdk(baseURL, apiKey) {
+    const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
+    return { call: () => client.chat.completions.create(chatBody), close: async () => {} };
+  }
 
-for (let i = 0; i < WARMUP; i++) await round1(i);
+  const PATHS = [
+    { name: 'directUndici', label: 'undici → upstream', ...raw(upstreamUrl.origin, `${upstreamUrl.pathname.replace(/\/$/, '')}/chat/completions`, KEY) },
+    { name: 'gatewayUndici', label: 'undici → switchboard serve → upstream', gateway: true, ...raw(new URL(gateway.url).origin, '/v1/chat/completions', 'anything') },
+    { name: 'minimalUndici', label: 'undici → minimal gateway → upstream', minimal: true, ...raw(new URL(minimal.url).origin, '/v1/chat/completions', 'anything') },
+    { name: 'directSdk', label: 'openai SDK → upstream', ...sdk(fast.urls.openai, KEY) },
+    { name: 'gatewaySdk', label: 'openai SDK → switchboard serve → upstream', gateway: true, ...sdk(`${gateway.url}/v1`, 'anything') },
+    { name: 'minimalSdk', label: 'openai SDK → minimal gateway → upstream', minimal: true, ...sdk(`${minimal.url}/v1`, 'anything') },
+  ];
 
-const hist = Object.fromEntries(PATHS.map((p) => [p.name, histogram()]));
-const watch = [fast.pid, gateway.pid, minimal.pid];
-let repeatedBlocks = 0;
-let noisyBlocksKept = 0;
-let waitedMs = 0;
-const foreign = [];
-const gwCpu0 = await gateway.cpuUs();
-const minCpu0 = await minimal.cpuUs();
-let gatewayRequests = 0;
-let minimalRequests = 0;
-for (let done = 0; done < N; ) {
-  const size = Math.min(BLOCK, N - done);
-  for (let attempt = 1; ; attempt++) {
-    if (!smoke) waitedMs += (await waitForQuiet({ pids: watch, thresholdPct: quietPct, maxWaitMs: quietWaitMs })).waitedMs;
-    const load = foreignLoad(watch);
-    const block = [];
-    for (let i = 0; i < size; i++) block.push(await round1(done + i));
-    gatewayRequests += size * PATHS.filter((p) => p.gateway).length;
-    minimalRequests += size * PATHS.filter((p) => p.minimal).length;
-    const pct = load.stop();
-    const noisy = pct !== null && pct > quietPct * 1.5;
-    if (!smoke && noisy && attempt < MAX_BLOCK_ATTEMPTS && quietBudgetLeftMs() > 0) {
-      repeatedBlocks++;
-      continue;
+  /** One round: one request on every path, in an order that rotates with `i`. Answers ns per path. */
+  async function round1(i) {
+    const out = {};
+    for (let k = 0; k < PATHS.length; k++) {
+      const p = PATHS[(i + k) % PATHS.length];
+      const t0 = performance.now();
+      await p.call();
+      out[p.name] = Math.max(1, Math.round((performance.now() - t0) * 1e6));
     }
-    if (noisy) noisyBlocksKept++;
-    if (pct !== null) foreign.push(pct);
-    for (const r of block) for (const [name, ns] of Object.entries(r)) hist[name].recordValue(ns);
-    break;
+    return out;
   }
-  done += size;
-}
-const gwCpu1 = await gateway.cpuUs();
-const minCpu1 = await minimal.cpuUs();
-for (const p of PATHS) await p.close();
-await Promise.all([gateway.stop(), minimal.stop(), fast.stop()]);
 
+  for (let i = 0; i < WARMUP; i++) await round1(i);
+
+  const hist = Object.fromEntries(PATHS.map((p) => [p.name, histogram()]));
+  const watch = [fast.pid, gateway.pid, minimal.pid];
+  let repeatedBlocks = 0;
+  let noisyBlocksKept = 0;
+  let waitedMs = 0;
+  const foreign = [];
+  const gwCpu0 = await gateway.cpuUs();
+  const minCpu0 = await minimal.cpuUs();
+  let gatewayRequests = 0;
+  let minimalRequests = 0;
+  for (let done = 0; done < N; ) {
+    const size = Math.min(BLOCK, N - done);
+    for (let attempt = 1; ; attempt++) {
+      if (!smoke) waitedMs += (await waitForQuiet({ pids: watch, thresholdPct: quietPct, maxWaitMs: quietWaitMs })).waitedMs;
+      const load = foreignLoad(watch);
+      const block = [];
+      for (let i = 0; i < size; i++) block.push(await round1(done + i));
+      gatewayRequests += size * PATHS.filter((p) => p.gateway).length;
+      minimalRequests += size * PATHS.filter((p) => p.minimal).length;
+      const pct = load.stop();
+      const noisy = pct !== null && pct > quietPct * 1.5;
+      if (!smoke && noisy && attempt < MAX_BLOCK_ATTEMPTS && quietBudgetLeftMs() > 0) {
+        repeatedBlocks++;
+        continue;
+      }
+      if (noisy) noisyBlocksKept++;
+      if (pct !== null) foreign.push(pct);
+      for (const r of block) for (const [name, ns] of Object.entries(r)) hist[name].recordValue(ns);
+      break;
+    }
+    done += size;
+  }
+  const gwCpu1 = await gateway.cpuUs();
+  const minCpu1 = await minimal.cpuUs();
+  for (const p of PATHS) await p.close();
+  await Promise.all([gateway.stop(), minimal.stop(), fast.stop()]);
+  return { hist, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, upstreamCommand: fast.command };
+}
+
+const runs = [];
+for (let r = 0; r < RUNS; r++) {
+  runs.push(await measureRun());
+  log(`gateway-latency: run ${r + 1}/${RUNS} done`);
+}
+const PATH_LABELS = {
+  directUndici: 'undici → upstream', gatewayUndici: 'undici → switchboard serve → upstream', minimalUndici: 'undici → minimal gateway → upstream',
+  directSdk: 'openai SDK → upstream', gatewaySdk: 'openai SDK → switchboard serve → upstream', minimalSdk: 'openai SDK → minimal gateway → upstream',
+};
 const ms = (ns) => round(ns / 1e6, 3);
 const pct = (h, q) => h.getValueAtPercentile(q);
-const paths = PATHS.map((p) => {
-  const h = hist[p.name];
-  return { name: p.name, label: p.label, requests: h.totalCount, p50Ms: ms(pct(h, 50)), p90Ms: ms(pct(h, 90)), p99Ms: ms(pct(h, 99)), meanMs: ms(h.mean) };
+// The paths' own percentiles over every run's requests together.
+const pooled = Object.fromEntries(Object.keys(PATH_LABELS).map((name) => {
+  const h = histogram();
+  for (const run of runs) h.add(run.hist[name]);
+  return [name, h];
+}));
+const paths = Object.entries(PATH_LABELS).map(([name, label]) => {
+  const h = pooled[name];
+  return { name, label, requests: h.totalCount, p50Ms: ms(pct(h, 50)), p90Ms: ms(pct(h, 90)), p99Ms: ms(pct(h, 99)), meanMs: ms(h.mean) };
 });
-const added = (via, direct) => ({
+/** Added latency in one run: the percentile through the gateway minus the same percentile direct. */
+const addedIn = (hist, via, direct) => ({
   p50Ms: ms(pct(hist[via], 50) - pct(hist[direct], 50)),
   p90Ms: ms(pct(hist[via], 90) - pct(hist[direct], 90)),
   p99Ms: ms(pct(hist[via], 99) - pct(hist[direct], 99)),
   meanMs: ms(hist[via].mean - hist[direct].mean),
 });
+/** The median of the runs' added latencies, each percentile on its own, with every run's value. */
+const added = (via, direct) => {
+  const each = runs.map((run) => addedIn(run.hist, via, direct));
+  const out = {};
+  for (const k of ['p50Ms', 'p90Ms', 'p99Ms', 'meanMs']) out[k] = spread(each.map((e) => e[k]), 3).median;
+  return { ...out, runs: each };
+};
 const addedSdk = added('gatewaySdk', 'directSdk');
 const addedUndici = added('gatewayUndici', 'directUndici');
 const addedMinimalSdk = added('minimalSdk', 'directSdk');
 const addedMinimalUndici = added('minimalUndici', 'directUndici');
+const sum = (k) => runs.reduce((a, run) => a + run[k], 0);
+const foreign = runs.flatMap((run) => run.foreign);
+const repeatedBlocks = sum('repeatedBlocks');
+const noisyBlocksKept = sum('noisyBlocksKept');
+const waitedMs = sum('waitedMs');
+const { gatewayCommand, gatewayConfig, minimalCommand, upstreamCommand } = runs[0];
 const sorted = [...foreign].sort((a, b) => a - b);
 const result = {
   machine: machine(),
   config: {
     requestsPerPath: N,
+    runs: RUNS,
     warmupRounds: WARMUP,
+    aggregation: 'added latency per run (percentile through the gateway minus the same percentile direct); the median of the runs',
     order: 'sequential, one request at a time, the six paths alternating request by request',
-    gateway: { command: gateway.command, config: { ...gateway.config, comment: undefined } },
-    minimalGateway: { command: minimal.command },
-    upstream: { command: fast.command, process: 'separate, canned bodies, 0 ms latency, loopback' },
+    gateway: { command: gatewayCommand, config: { ...gatewayConfig, comment: undefined } },
+    minimalGateway: { command: minimalCommand },
+    upstream: { command: upstreamCommand, process: 'separate, canned bodies, 0 ms latency, loopback' },
     clients: { openai: { maxRetries: 0 }, undici: 'Pool, body read as text, JSON.parse' },
     noise: { quietPct, repeatAbovePct: quietPct * 1.5, blockRounds: BLOCK, maxBlockAttempts: MAX_BLOCK_ATTEMPTS },
   },
   paths,
   added: { openaiSdk: addedSdk, undici: addedUndici, minimalOpenaiSdk: addedMinimalSdk, minimalUndici: addedMinimalUndici },
-  gatewayCpuUsPerRequest: round((gwCpu1 - gwCpu0) / gatewayRequests, 1),
-  minimalGatewayCpuUsPerRequest: round((minCpu1 - minCpu0) / minimalRequests, 1),
+  gatewayCpuUsPerRequest: round(sum('gatewayCpuUs') / sum('gatewayRequests'), 1),
+  minimalGatewayCpuUsPerRequest: round(sum('minimalCpuUs') / sum('minimalRequests'), 1),
   noise: {
     otherProcessesCpuPct: sorted.length ? { median: round(sorted[Math.floor(sorted.length / 2)], 1), max: round(sorted[sorted.length - 1], 1) } : null,
     repeatedBlocks,

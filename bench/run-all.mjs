@@ -88,8 +88,8 @@ const BENCHES = [
     title: 'Latency added by the gateway',
     config: [
       'The fast upstream in its own process; `switchboard serve` (configured as in the overhead benchmark) and the minimal Node gateway, each in its own process.',
-      'One request at a time, 2,000 per path after 500 warm-up rounds (smoke: 200 / 50); the six paths (undici or the openai SDK; direct, through `switchboard serve`, through the minimal gateway) alternate request by request.',
-      'Added latency = the percentile through a gateway minus the same percentile direct, with the same client.',
+      'One request at a time, 2,000 per path after 500 warm-up rounds, 3 runs each with its processes started afresh (smoke: 200 / 50, 1 run); the six paths (undici or the openai SDK; direct, through `switchboard serve`, through the minimal gateway) alternate request by request.',
+      'Added latency = the percentile through a gateway minus the same percentile direct, with the same client, in one run; the table gives the median of the runs (each run\'s value in the JSON); the paths\' own percentiles are over every run\'s requests.',
     ],
   },
   {

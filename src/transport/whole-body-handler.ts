@@ -1,11 +1,32 @@
 import type { Dispatcher } from 'undici';
 import { DeclaredTooLarge, failureOf, type RequestPlace } from './failure.js';
 
-/** What one whole-body request hands back: the status, the headers flattened, the raw body bytes. */
-export interface WholeAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
+/**
+ * What one whole-body request hands back: the status, the body text, and the headers flattened,
+ * built from undici's raw pairs when first read. The answer is parsed and handed on (the gateway
+ * writes it) before anything reads a header (the key's rate-limit headers are read after), so the
+ * header object is not built on the way to the caller.
+ */
+export class WholeAnswer {
+  private built: Record<string, string> | null = null;
+  constructor(
+    readonly status: number,
+    private readonly raw: Buffer[],
+    readonly body: string,
+  ) {}
+
+  get headers(): Record<string, string> {
+    return (this.built ??= headersOf(this.raw));
+  }
+}
+
+/** The value of `content-length` among undici's raw pairs (names of any case), else undefined. */
+function contentLength(raw: Buffer[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length') return raw[i + 1]!.toString('latin1');
+  }
+  return undefined;
 }
 
 const BOM_0 = 0xef;
@@ -44,7 +65,7 @@ function headersOf(raw: Buffer[]): Record<string, string> {
 export class WholeBodyHandler implements Dispatcher.DispatchHandler {
   private abortFn: ((reason?: Error) => void) | null = null;
   private status = 0;
-  private headers: Record<string, string> | null = null;
+  private rawHeaders: Buffer[] = [];
   private chunks: Buffer[] = [];
   private done = false;
 
@@ -76,9 +97,8 @@ export class WholeBodyHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode < 200) return true; // 1xx: the real answer follows
     this.status = statusCode;
-    const headers = headersOf(rawHeaders);
-    this.headers = headers;
-    const length = headers['content-length'];
+    this.rawHeaders = rawHeaders;
+    const length = contentLength(rawHeaders);
     if (length !== undefined && Number(length) > this.maxBodyBytes) {
       // Known too large before reading: drop the connection instead of draining the body.
       this.abortFn?.(new DeclaredTooLarge(statusCode, length));
@@ -99,7 +119,7 @@ export class WholeBodyHandler implements Dispatcher.DispatchHandler {
     const chunks = this.chunks;
     let bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (bytes.length >= 3 && bytes[0] === BOM_0 && bytes[1] === BOM_1 && bytes[2] === BOM_2) bytes = bytes.subarray(3);
-    this.resolve({ status: this.status, headers: this.headers ?? {}, body: bytes.toString('utf8') });
+    this.resolve(new WholeAnswer(this.status, this.rawHeaders, bytes.toString('utf8')));
   }
 
   onError(error: Error): void {
