@@ -34,7 +34,8 @@ export class FastRequest {
 export interface ExchangeOwner {
   /** The answer is written (or given up): the connection may read its next request. */
   finished(res: FastResponse, closeAfter: boolean): void;
-  keepAliveSeconds: number;
+  /** The head's last lines on a kept connection: `connection: keep-alive`, `keep-alive: timeout=N`, the blank line. */
+  keepAliveTail: string;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -109,48 +110,27 @@ export class FastResponse {
     if (this.writableFinished || this.abandoned) return this;
     const text = body === undefined ? '' : typeof body === 'string' ? body : body.toString('utf8');
     const status = this.statusCode;
-    let out = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
-    let closeAfter = false;
-    let length = false;
-    let latin1 = false;
-    const add = (name: string, value: string | number | readonly string[]) => {
-      if (!TOKEN.test(name)) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
-      const lower = name.toLowerCase();
-      if (lower === 'transfer-encoding') throw new TypeError('a FastResponse writes whole answers only');
-      if (lower === 'content-length') length = true;
-      if (lower === 'connection') {
-        closeAfter = String(value).toLowerCase() === 'close';
-        return;
-      }
-      for (const v of typeof value === 'object' ? value : [value]) {
-        const s = String(v);
-        if (NOT_ASCII_TEXT.test(s)) {
-          if (NOT_LATIN1_TEXT.test(s)) throw new TypeError(`Invalid character in header content ["${name}"]`);
-          latin1 = true;
-        }
-        out += `${name}: ${s}\r\n`;
-      }
-    };
     const head = this.head;
-    if (this.set) for (const k in this.set) if (head === null || !hasName(head, k)) add(k, this.set[k]!);
-    if (head) for (const k in head) add(k, head[k]!);
-    if (this.requestId !== null && !(head && head['x-request-id'] !== undefined) && this.set?.['x-request-id'] === undefined) out += `x-request-id: ${this.requestId}\r\n`;
+    const w: HeadWriter = { out: statusLine(status), length: false, close: false, latin1: false };
+    const set = this.set;
+    if (set !== null) for (const k in set) if (head === null || !hasName(head, k)) addHeader(w, k, set[k]!);
+    if (head !== null) for (const k in head) addHeader(w, k, head[k]!);
+    if (this.requestId !== null && (head === null || head['x-request-id'] === undefined) && set?.['x-request-id'] === undefined) w.out += `x-request-id: ${this.requestId}\r\n`;
     const bodyless = status === 204 || status === 304;
-    if (!length && !bodyless) out += `content-length: ${Buffer.byteLength(text)}\r\n`;
-    out += `date: ${httpDate()}\r\n`;
-    out += closeAfter ? 'connection: close\r\n\r\n' : `connection: keep-alive\r\nkeep-alive: timeout=${this.owner.keepAliveSeconds}\r\n\r\n`;
+    if (!w.length && !bodyless) w.out += `content-length: ${Buffer.byteLength(text)}\r\n`;
+    const out = `${w.out}date: ${httpDate()}\r\n${w.close ? 'connection: close\r\n\r\n' : this.owner.keepAliveTail}`;
     this.headersSent = true;
     this.writableFinished = true;
     // One write: head and body together (latin1 keeps the head's bytes when a value has any above 0x7f).
     if (bodyless || text === '') this.socket.write(out, 'latin1');
-    else if (!latin1) this.socket.write(out + text);
+    else if (!w.latin1) this.socket.write(out + text);
     else {
       this.socket.cork();
       this.socket.write(out, 'latin1');
       this.socket.write(text);
       this.socket.uncork();
     }
-    process.nextTick(finish, this, closeAfter);
+    process.nextTick(finish, this, w.close);
     return this;
   }
 
@@ -195,6 +175,59 @@ export class FastResponse {
   get ownerOf(): ExchangeOwner {
     return this.owner;
   }
+}
+
+/** A head being written: its text so far and what its headers said. */
+interface HeadWriter {
+  out: string;
+  length: boolean;
+  close: boolean;
+  latin1: boolean;
+}
+
+const PLAIN = 0;
+const LENGTH = 1;
+const CONNECTION = 2;
+/** What each header name is to the writer, checked once per distinct name (a response names the same few). */
+const nameKinds = new Map<string, number>();
+
+function kindOf(name: string): number {
+  let kind = nameKinds.get(name);
+  if (kind !== undefined) return kind;
+  if (!TOKEN.test(name)) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
+  const lower = name.toLowerCase();
+  if (lower === 'transfer-encoding') throw new TypeError('a FastResponse writes whole answers only');
+  kind = lower === 'content-length' ? LENGTH : lower === 'connection' ? CONNECTION : PLAIN;
+  if (nameKinds.size < 1024) nameKinds.set(name, kind);
+  return kind;
+}
+
+function addHeader(w: HeadWriter, name: string, value: string | number | readonly string[]): void {
+  const kind = kindOf(name);
+  if (kind === CONNECTION) {
+    w.close = String(value).toLowerCase() === 'close';
+    return;
+  }
+  if (kind === LENGTH) w.length = true;
+  if (typeof value === 'number') w.out += `${name}: ${value}\r\n`;
+  else if (typeof value === 'string') addValue(w, name, value);
+  else for (const v of value) addValue(w, name, String(v));
+}
+
+function addValue(w: HeadWriter, name: string, value: string): void {
+  if (NOT_ASCII_TEXT.test(value)) {
+    if (NOT_LATIN1_TEXT.test(value)) throw new TypeError(`Invalid character in header content ["${name}"]`);
+    w.latin1 = true;
+  }
+  w.out += `${name}: ${value}\r\n`;
+}
+
+const statusLines = new Map<number, string>();
+/** `HTTP/1.1 200 OK\r\n`, built once per status. */
+function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (line === undefined) statusLines.set(status, (line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`));
+  return line;
 }
 
 function hasName(head: Record<string, unknown>, lower: string): boolean {

@@ -34,8 +34,12 @@ const MAX_AHEAD_BYTES = 64 * 1024;
  */
 export class FastFront {
   private readonly connections = new Set<FastConnection>();
+  /** As Node writes it: the keep-alive time in whole seconds. */
+  readonly keepAliveTail: string;
 
-  constructor(readonly options: FrontOptions) {}
+  constructor(readonly options: FrontOptions) {
+    this.keepAliveTail = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}\r\n\r\n`;
+  }
 
   accept(socket: Socket): void {
     const c = new FastConnection(this, socket);
@@ -87,7 +91,7 @@ class FastConnection implements ExchangeOwner {
   private inFlight: FastResponse | null = null;
   private ended = false;
   private gone = false;
-  readonly keepAliveSeconds: number;
+  readonly keepAliveTail: string;
   private readonly onData = (chunk: Buffer): void => this.received(chunk);
   // The client's end of the connection closed: as Node's server does (without httpAllowHalfOpen), a
   // request still in flight is abandoned (its upstream call aborted) and our end closes too.
@@ -114,7 +118,7 @@ class FastConnection implements ExchangeOwner {
     private readonly front: FastFront,
     readonly socket: Socket,
   ) {
-    this.keepAliveSeconds = Math.floor(front.options.keepAliveTimeoutMs / 1000);
+    this.keepAliveTail = front.keepAliveTail;
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
