@@ -17,6 +17,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { probeUs, waitForUsualSpeed } from './support/machine-speed.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const smoke = process.env.BENCH_SMOKE === '1';
@@ -265,6 +266,10 @@ function machineInfo() {
 function section(bench, result) {
   const out = [`## ${bench.title}`, '', `Command: \`npm run ${bench.npm}\` — \`${result?.command ?? `node ${bench.nodeFlags.join(' ')} bench/${bench.script}`}\`${result ? ` (took ${result.seconds} s)` : ''}`, ''];
   out.push(...bench.config.map((c) => `- ${c}`), '');
+  const ms = result?.machineSpeed;
+  if (ms) {
+    out.push(`Machine speed (bench/support/machine-speed.mjs: a fixed piece of CPU work, µs; this run's fastest ${fmt(ms.referenceUs, 1)}): ${fmt(ms.beforeUs, 1)} before (${fmt(ms.beforeUs / ms.referenceUs, 2)}×${ms.waitedMs > 0 ? `, after waiting ${fmt(ms.waitedMs / 1000, 0)} s for the usual speed` : ''}), ${fmt(ms.afterUs, 1)} after (${fmt(ms.afterUs / ms.referenceUs, 2)}×).`, '');
+  }
   const j = result?.json;
   if (!result?.ok || !j) {
     out.push(`**Not measured**: ${result?.error ?? 'not run'}.`, '');
@@ -349,7 +354,8 @@ function documentOf(results, checks, started, code, fromSmoke = false) {
     '',
     'Every benchmark imports the built package (`dist/`). Overhead and latency are measured against a fast canned-body upstream in its own process (`bench/support/fast-upstream.mjs`); '
       + 'behaviour under rate limits against the simulator in its own process over loopback with the real clock. '
-      + 'The machine may be shared, so the overhead and gateway-latency benchmarks wait for other processes to go quiet before each measurement and repeat a disturbed one (the share other processes used is reported).',
+      + 'The machine may be shared, so the overhead and gateway-latency benchmarks wait for other processes to go quiet before each measurement and repeat a disturbed one (the share other processes used is reported). '
+      + 'A shared host can also slow the whole machine for tens of seconds with no process busy (the same CPU work taking twice as long): a fixed CPU probe runs before each benchmark, which waits (at most a minute) for the machine\'s usual speed, and after it; each section gives both probes.',
     '',
     '## Targets',
     '',
@@ -406,11 +412,17 @@ if (from) {
     process.exit(1);
   }
   results = [];
+  // The machine's speed (bench/support/machine-speed.mjs): the fastest of a few probes first, then
+  // before each benchmark a wait (at most a minute; not in smoke runs) for the usual speed.
+  const speed = { referenceUs: smoke ? undefined : Math.min(probeUs(), probeUs(), probeUs()) };
   for (const bench of selected) {
     if (interrupted) break;
+    const before = smoke ? null : await waitForUsualSpeed(speed);
+    if (before && !before.usual) log(`run-all: the machine is still ${fmt(before.probeUs / before.referenceUs, 2)}× slower than its usual speed after ${before.waitedMs / 1000} s; running ${bench.id} anyway`);
     log(`run-all: ${bench.id}${smoke ? ' (smoke)' : ''}…`);
     const r = await runBench(bench);
-    log(`run-all: ${bench.id} ${r.ok ? 'ok' : `FAILED (${r.error})`} in ${r.seconds} s`);
+    if (before) r.machineSpeed = { referenceUs: speed.referenceUs, beforeUs: before.probeUs, afterUs: probeUs(), waitedMs: before.waitedMs };
+    log(`run-all: ${bench.id} ${r.ok ? 'ok' : `FAILED (${r.error})`} in ${r.seconds} s${r.machineSpeed ? ` (machine probe ${r.machineSpeed.beforeUs} µs before, ${r.machineSpeed.afterUs} after; fastest ${r.machineSpeed.referenceUs})` : ''}`);
     if (!r.ok && r.stderrTail) log(r.stderrTail);
     results.push(r);
   }
@@ -449,7 +461,7 @@ if ((write || (from && !flag('--no-write'))) && failed.length === 0) {
   mkdirSync(resultsDir, { recursive: true });
   for (const r of results) {
     const file = `${resultsDir}/${r.id}.json`;
-    writeFileSync(file, `${JSON.stringify({ id: r.id, started: runStarted, code: runCode, machine: machineInfo(), command: r.command, seconds: r.seconds, targets: targetsOf(r.id, r.json), result: r.json }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ id: r.id, started: runStarted, code: runCode, machine: machineInfo(), command: r.command, seconds: r.seconds, machineSpeed: r.machineSpeed, targets: targetsOf(r.id, r.json), result: r.json }, null, 2)}\n`);
   }
   log(`run-all: wrote ${resultsDir.replace(root, '')}/<id>.json (${results.map((r) => r.id).join(', ')})`);
   writeReadme(checks, runStarted, runCode);
