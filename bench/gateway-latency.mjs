@@ -8,7 +8,9 @@
 // comparisons use an SDK — and raw undici (a Pool, read the body, JSON.parse), which shows the
 // gateway's own cost without the SDK's. The six paths alternate request by request, so drift hits all alike.
 // Requests run in blocks of 100 rounds; a block during which other processes used > 15% of the
-// machine is measured again (not in smoke mode), after waiting for a quiet machine.
+// machine, or the machine ran 1.3x slower than its usual speed (a short CPU probe before and after
+// it: bench/support/machine-speed.mjs), is measured again (not in smoke mode), after waiting for a
+// quiet machine at its usual speed.
 // Three runs (smoke: one), each with its own processes started afresh; a run's added latency is its
 // percentile through a gateway minus the same percentile direct; the targets take the median of
 // the runs (as every target of the suite does: median of >= 3 runs).
@@ -23,6 +25,7 @@ import { machine, round, smoke } from './support/common.mjs';
 import { startFastUpstream, startGatewayProcess, startMinimalGateway } from './support/gateway-process.mjs';
 import { histogram, quietPct, quietWaitMs, spread } from './support/loop.mjs';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './support/machine-load.mjs';
+import { SLOW_RATIO } from './support/machine-speed.mjs';
 
 const N = smoke ? 200 : Number(process.env.BENCH_REQUESTS) || 2_000;
 const RUNS = smoke ? 1 : Number(process.env.BENCH_RUNS) || 3;
@@ -89,6 +92,7 @@ async function measureRun() {
   const hist = Object.fromEntries(PATHS.map((p) => [p.name, histogram()]));
   const watch = [fast.pid, gateway.pid, minimal.pid];
   let repeatedBlocks = 0;
+  let slowBlocks = 0;
   let noisyBlocksKept = 0;
   let waitedMs = 0;
   const foreign = [];
@@ -100,13 +104,15 @@ async function measureRun() {
     const size = Math.min(BLOCK, N - done);
     for (let attempt = 1; ; attempt++) {
       if (!smoke) waitedMs += (await waitForQuiet({ pids: watch, thresholdPct: quietPct, maxWaitMs: quietWaitMs })).waitedMs;
-      const load = foreignLoad(watch);
+      const load = foreignLoad(watch, { speed: true });
       const block = [];
       for (let i = 0; i < size; i++) block.push(await round1(done + i));
       gatewayRequests += size * PATHS.filter((p) => p.gateway).length;
       minimalRequests += size * PATHS.filter((p) => p.minimal).length;
       const pct = load.stop();
-      const noisy = pct !== null && pct > quietPct * 1.5;
+      const slow = load.slowness();
+      const noisy = (pct !== null && pct > quietPct * 1.5) || slow > SLOW_RATIO;
+      if (slow > SLOW_RATIO) slowBlocks++;
       if (!smoke && noisy && attempt < MAX_BLOCK_ATTEMPTS && quietBudgetLeftMs() > 0) {
         repeatedBlocks++;
         continue;
@@ -122,7 +128,7 @@ async function measureRun() {
   const minCpu1 = await minimal.cpuUs();
   for (const p of PATHS) await p.close();
   await Promise.all([gateway.stop(), minimal.stop(), fast.stop()]);
-  return { hist, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, upstreamCommand: fast.command };
+  return { hist, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, slowBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, upstreamCommand: fast.command };
 }
 
 const runs = [];
@@ -167,6 +173,7 @@ const addedMinimalUndici = added('minimalUndici', 'directUndici');
 const sum = (k) => runs.reduce((a, run) => a + run[k], 0);
 const foreign = runs.flatMap((run) => run.foreign);
 const repeatedBlocks = sum('repeatedBlocks');
+const slowBlocks = sum('slowBlocks');
 const noisyBlocksKept = sum('noisyBlocksKept');
 const waitedMs = sum('waitedMs');
 const { gatewayCommand, gatewayConfig, minimalCommand, upstreamCommand } = runs[0];
@@ -183,7 +190,7 @@ const result = {
     minimalGateway: { command: minimalCommand },
     upstream: { command: upstreamCommand, process: 'separate, canned bodies, 0 ms latency, loopback' },
     clients: { openai: { maxRetries: 0 }, undici: 'Pool, body read as text, JSON.parse' },
-    noise: { quietPct, repeatAbovePct: quietPct * 1.5, blockRounds: BLOCK, maxBlockAttempts: MAX_BLOCK_ATTEMPTS },
+    noise: { quietPct, repeatAbovePct: quietPct * 1.5, repeatAboveSlowness: SLOW_RATIO, blockRounds: BLOCK, maxBlockAttempts: MAX_BLOCK_ATTEMPTS },
   },
   paths,
   added: { openaiSdk: addedSdk, undici: addedUndici, minimalOpenaiSdk: addedMinimalSdk, minimalUndici: addedMinimalUndici },
@@ -192,6 +199,7 @@ const result = {
   noise: {
     otherProcessesCpuPct: sorted.length ? { median: round(sorted[Math.floor(sorted.length / 2)], 1), max: round(sorted[sorted.length - 1], 1) } : null,
     repeatedBlocks,
+    slowBlocks,
     noisyBlocksKept,
     waitedMs,
   },

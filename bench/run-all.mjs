@@ -110,6 +110,8 @@ const BENCHES = [
 ];
 
 let interrupted = false;
+/** The fastest machine probe of this run (µs), handed to each benchmark; undefined in smoke runs. */
+let speedReference;
 
 function runBench(bench) {
   const timeoutMs = smoke ? 120_000 : 30 * 60_000;
@@ -118,7 +120,9 @@ function runBench(bench) {
     const t0 = performance.now();
     // Its own process group, so that a timeout or Ctrl-C ends the benchmark's own children
     // (the simulator, the gateway) with it.
-    const child = spawn(process.execPath, argv, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // The machine's usual speed, so that each benchmark can tell a slow spell from the start.
+    const env = speedReference === undefined ? process.env : { ...process.env, BENCH_SPEED_REFERENCE_US: String(speedReference) };
+    const child = spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const killGroup = (signal) => {
       try {
         process.kill(-child.pid, signal);
@@ -321,7 +325,7 @@ function section(bench, result) {
       out.push(`Process CPU per request, one request at a time: \`switchboard serve\` ${fmt(j.gatewayCpuUsPerRequest, 0)} µs, the minimal gateway ${fmt(j.minimalGatewayCpuUsPerRequest, 0)} µs.`, '');
       const pub = Object.entries(j.published.addedMs).map(([k, v]) => `${k} +${v} ms`).join(', ');
       out.push(`For comparison, figures from elsewhere (not measured here): ${pub} — ${j.published.source}.`);
-      if (j.noise) out.push('', `Other processes used ${fmt(j.noise.otherProcessesCpuPct?.median, 0)}% of the machine (median of the kept blocks; max ${fmt(j.noise.otherProcessesCpuPct?.max, 0)}%); ${j.noise.repeatedBlocks} block(s) re-measured for noise, ${j.noise.noisyBlocksKept} noisy block(s) kept.`);
+      if (j.noise) out.push('', `Other processes used ${fmt(j.noise.otherProcessesCpuPct?.median, 0)}% of the machine (median of the kept blocks; max ${fmt(j.noise.otherProcessesCpuPct?.max, 0)}%); ${j.noise.repeatedBlocks} block(s) re-measured for noise (${fmt(j.noise.slowBlocks ?? 0, 0)} of them in a slow spell of the machine), ${j.noise.noisyBlocksKept} noisy block(s) kept.`);
       break;
     }
     case 'embeddings':
@@ -418,6 +422,7 @@ if (from) {
   for (const bench of selected) {
     if (interrupted) break;
     const before = smoke ? null : await waitForUsualSpeed(speed);
+    speedReference = speed.referenceUs;
     if (before && !before.usual) log(`run-all: the machine is still ${fmt(before.probeUs / before.referenceUs, 2)}× slower than its usual speed after ${before.waitedMs / 1000} s; running ${bench.id} anyway`);
     log(`run-all: ${bench.id}${smoke ? ' (smoke)' : ''}…`);
     const r = await runBench(bench);

@@ -3,6 +3,7 @@
 // plus the spread helpers the overhead and gateway benchmarks share.
 import * as hdr from 'hdr-histogram-js';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './machine-load.mjs';
+import { SLOW_RATIO } from './machine-speed.mjs';
 import { procCpuUs } from './proc.mjs';
 import { round } from './common.mjs';
 
@@ -40,13 +41,14 @@ export async function closedLoop(call, { total, concurrency, pids = {}, probes =
   };
   const other0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuUs(pid)]));
   const probe0 = Object.fromEntries(await Promise.all(Object.entries(probes).map(async ([k, f]) => [k, await f()])));
-  const load = foreignLoad(watch);
+  const load = foreignLoad(watch, { speed: true });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const foreignCpuPct = load.stop();
+  const slowness = load.slowness();
   const other = {};
   for (const [k, pid] of Object.entries(pids)) {
     const now = procCpuUs(pid);
@@ -64,6 +66,7 @@ export async function closedLoop(call, { total, concurrency, pids = {}, probes =
     clientCpuUsPerReq: (cpu.user + cpu.system) / total,
     otherCpuUsPerReq: other,
     foreignCpuPct,
+    slowness,
   };
 }
 
@@ -80,9 +83,10 @@ export function spread(xs, digits = 2) {
 export const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
 
 /**
- * Runs `measure()` (which answers an object with `foreignCpuPct`) when the machine is quiet, and
- * again (at most `attempts` times in all) when other processes used more than `thresholdPct` × 1.5
- * of it meanwhile, while the process's waiting budget lasts. In smoke mode it neither waits nor
+ * Runs `measure()` (which answers an object with `foreignCpuPct` and `slowness`) when the machine is
+ * quiet and at its usual speed, and again (at most `attempts` times in all) when other processes
+ * used more than `thresholdPct` × 1.5 of it meanwhile or the machine slowed past SLOW_RATIO
+ * (bench/support/machine-speed.mjs), while the process's waiting budget lasts. In smoke mode it neither waits nor
  * repeats. The answer carries `attempts` and `waitedMs`.
  */
 export async function quietly(measure, { pids = [], smoke = false, thresholdPct = quietPct, maxWaitMs = quietWaitMs, attempts = 3 } = {}) {
@@ -93,7 +97,8 @@ export async function quietly(measure, { pids = [], smoke = false, thresholdPct 
     result = await measure();
     result.attempts = attempt;
     result.waitedMs = waitedMs;
-    if (smoke || result.foreignCpuPct === null || result.foreignCpuPct <= thresholdPct * 1.5 || quietBudgetLeftMs() <= 0) break;
+    const disturbed = (result.foreignCpuPct !== null && result.foreignCpuPct > thresholdPct * 1.5) || (result.slowness ?? 1) > SLOW_RATIO;
+    if (smoke || !disturbed || quietBudgetLeftMs() <= 0) break;
   }
   return result;
 }

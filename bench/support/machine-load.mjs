@@ -2,6 +2,7 @@
 // (a test suite running beside the benchmark) can be seen, and repeated.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { SLOW_RATIO, slowness } from './machine-speed.mjs';
 import { procCpuUs, ticksPerSecond } from './proc.mjs';
 
 /** Busy CPU time of the whole machine so far, µs (all cores; USER_HZ ticks as in /proc/<pid>/stat); null without /proc. */
@@ -17,9 +18,12 @@ export function machineBusyUs() {
 
 /**
  * Starts a measurement of the CPU used by processes other than this one and `pids`; `stop()`
- * answers it as a percentage of the whole machine (all cores) over the interval, or null.
+ * answers it as a percentage of the whole machine (all cores) over the interval, or null. With
+ * `speed`, the machine's speed is probed at the start and, on `slowness()`, at the end: the larger
+ * slowness of the two (bench/support/machine-speed.mjs; 1 = the usual speed).
  */
-export function foreignLoad(pids = []) {
+export function foreignLoad(pids = [], { speed = false } = {}) {
+  const slow0 = speed ? slowness() : 1;
   const cores = os.cpus().length;
   const ours = () => {
     const cpu = process.cpuUsage();
@@ -38,6 +42,7 @@ export function foreignLoad(pids = []) {
       const foreign = busy - busy0 - (ours() - ours0);
       return Math.max(0, (foreign / (wallUs * cores)) * 100);
     },
+    slowness: () => (speed ? Math.max(slow0, slowness()) : 1),
   };
 }
 
@@ -49,7 +54,7 @@ export const quietBudgetLeftMs = () => budgetMs;
 
 /**
  * Waits until the other processes use less than `thresholdPct` of the machine over a `windowMs`
- * window, for at most `maxWaitMs`. Answers { waitedMs, foreignCpuPct } (the last window's load).
+ * window and the machine runs at its usual speed (slowness ≤ SLOW_RATIO), for at most `maxWaitMs`. Answers { waitedMs, foreignCpuPct } (the last window's load).
  */
 export async function waitForQuiet({ pids = [], thresholdPct = 10, windowMs = 500, maxWaitMs = 60_000 } = {}) {
   const t0 = performance.now();
@@ -59,7 +64,8 @@ export async function waitForQuiet({ pids = [], thresholdPct = 10, windowMs = 50
     await sleep(windowMs);
     const pct = load.stop();
     const waitedMs = Math.round(performance.now() - t0);
-    if (pct === null || pct < thresholdPct || waitedMs >= limit) {
+    // Quiet, and at its usual speed (a slow spell of the host shows in no process's CPU).
+    if (((pct === null || pct < thresholdPct) && slowness() <= SLOW_RATIO) || waitedMs >= limit) {
       budgetMs = Math.max(0, budgetMs - waitedMs);
       return { waitedMs, foreignCpuPct: pct };
     }

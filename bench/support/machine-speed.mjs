@@ -5,17 +5,20 @@
 // slower. bench/run-all.mjs probes before and after each benchmark, waits (bounded) for the usual
 // speed before starting one, and reports the probes, so that a figure measured in a slow spell
 // can be told from a regression.
+/** A benchmark's process treats a probe this many times its reference as a slow spell (BENCH_SLOW_RATIO). */
+export const SLOW_RATIO = Number(process.env.BENCH_SLOW_RATIO) || 1.3;
+
 const doc = JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, values: [i, i * 2, { key: 'value' }] })) });
 const UNITS = 60;
 
 /** CPU µs per unit of the fixed work, the least of `samples` short samples (the machine at its best just now). */
-export function probeUs(samples = 5) {
+export function probeUs(samples = 5, units = UNITS) {
   let best = Infinity;
   for (let s = 0; s < samples; s++) {
     const t0 = process.cpuUsage();
-    for (let i = 0; i < UNITS; i++) JSON.stringify(JSON.parse(doc));
+    for (let i = 0; i < units; i++) JSON.stringify(JSON.parse(doc));
     const used = process.cpuUsage(t0);
-    best = Math.min(best, (used.user + used.system) / UNITS);
+    best = Math.min(best, (used.user + used.system) / units);
   }
   return Math.round(best * 10) / 10;
 }
@@ -35,4 +38,16 @@ export async function waitForUsualSpeed(state, { slack = 1.25, maxWaitMs = 60_00
     if (usual || waitedMs >= maxWaitMs) return { probeUs: us, referenceUs: state.referenceUs, waitedMs, usual };
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }
+}
+
+/**
+ * Inside a benchmark: how much slower than usual the machine is now (1 = its usual speed), from a
+ * short probe (~8 ms) against the fastest probe seen — by run-all.mjs (BENCH_SPEED_REFERENCE_US,
+ * handed to every benchmark it starts) or by this process.
+ */
+let reference = Number(process.env.BENCH_SPEED_REFERENCE_US) || Infinity;
+export function slowness() {
+  const us = probeUs(2, 30);
+  reference = Math.min(reference, us);
+  return Math.round((us / reference) * 100) / 100;
 }
