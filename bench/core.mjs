@@ -1,8 +1,11 @@
 // The supervisor's own CPU cost per request on the happy path (issue 2's benchmark, not a test):
 // an in-process transport that answers at once (no network), metrics on, a closed loop of 64 at
 // maxConcurrent 64; and the heap per queued request with 100k queued.
+// A run during which the machine ran 1.3x slower than its usual speed (a short CPU probe before and
+// after it: bench/support/machine-speed.mjs) is run again, at most twice (not in smoke runs).
 // Run: npm run bench:core   (BENCH_SMOKE=1 for a seconds-long smoke run)
 import { createSupervisor } from '../dist/src/index.js';
+import { SLOW_RATIO, slowness } from './support/machine-speed.mjs';
 
 const smoke = process.env.BENCH_SMOKE === '1';
 const TOTAL = smoke ? 5_000 : 100_000;
@@ -62,7 +65,20 @@ async function heapPerQueued() {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await closedLoop(); // warm-up
 const runs = [];
-for (let i = 0; i < RUNS; i++) runs.push(await closedLoop());
+let slowRuns = 0;
+for (let i = 0; i < RUNS; i++) {
+  for (let attempt = 1; ; attempt++) {
+    const before = smoke ? 1 : slowness();
+    const run = await closedLoop();
+    const slow = smoke ? 1 : Math.max(before, slowness());
+    if (slow > SLOW_RATIO && attempt < 3) {
+      slowRuns++;
+      continue;
+    }
+    runs.push(run);
+    break;
+  }
+}
 const heap = await heapPerQueued();
 const cpu = runs.map((r) => r.cpuUsPerReq);
 const result = {
@@ -72,6 +88,7 @@ const result = {
   concurrency: CONCURRENCY,
   cpuUsPerRequest: { median: +median(cpu).toFixed(2), min: +Math.min(...cpu).toFixed(2), max: +Math.max(...cpu).toFixed(2) },
   wallUsPerRequest: +median(runs.map((r) => r.wallUsPerReq)).toFixed(2),
+  slowRunsRepeated: slowRuns,
   queued: heap.depth,
   bytesPerQueuedRequest: Math.round(heap.bytesPerQueued),
   targets: { cpuUsPerRequest: 5, bytesPerQueuedRequest: 1024 },
