@@ -6,7 +6,7 @@
 // queue.maxConcurrent 64) and, for the floor, the minimal Node gateway (bench/support/minimal-gateway.mjs),
 // each in its own process. Clients: the official openai SDK (maxRetries 0) — the headline, as public
 // comparisons use an SDK — and raw undici (a Pool, read the body, JSON.parse), which shows the
-// gateway's own cost without the SDK's. The six paths alternate request by request, so drift hits all alike.
+// gateway's own cost without the SDK's. The eight paths alternate request by request, so drift hits all alike.
 // Requests run in blocks of 100 rounds; a block during which other processes used > 15% of the
 // machine, or the machine ran 1.3x slower than its usual speed (a short CPU probe before and after
 // it: bench/support/machine-speed.mjs), is measured again (not in smoke mode), after waiting for a
@@ -22,7 +22,7 @@
 import OpenAI from 'openai';
 import { Pool } from 'undici';
 import { machine, round, smoke } from './support/common.mjs';
-import { startFastUpstream, startGatewayProcess, startMinimalGateway } from './support/gateway-process.mjs';
+import { startByteRelay, startFastUpstream, startGatewayProcess, startMinimalGateway } from './support/gateway-process.mjs';
 import { histogram, quietPct, quietWaitMs, spread } from './support/loop.mjs';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './support/machine-load.mjs';
 import { SLOW_RATIO } from './support/machine-speed.mjs';
@@ -46,7 +46,10 @@ async function measureRun() {
   const fast = await startFastUpstream();
   const gateway = await startGatewayProcess({ upstream: fast.urls.openai, maxConcurrent: 64, queueSize: 1000 });
   const minimal = await startMinimalGateway({ upstreams: { openai: fast.urls.openai } });
+  const relay = await startByteRelay({ upstream: fast.urls.openai });
   const upstreamUrl = new URL(fast.urls.openai);
+  // Through the relay the client addresses the upstream's own paths.
+  const relayBase = `${relay.url}${upstreamUrl.pathname.replace(/\/$/, '')}`;
 
   function raw(origin, path, key) {
     const pool = new Pool(origin, { connections: 4 });
@@ -70,9 +73,11 @@ async function measureRun() {
     { name: 'directUndici', label: 'undici → upstream', ...raw(upstreamUrl.origin, `${upstreamUrl.pathname.replace(/\/$/, '')}/chat/completions`, KEY) },
     { name: 'gatewayUndici', label: 'undici → switchboard serve → upstream', gateway: true, ...raw(new URL(gateway.url).origin, '/v1/chat/completions', 'anything') },
     { name: 'minimalUndici', label: 'undici → minimal gateway → upstream', minimal: true, ...raw(new URL(minimal.url).origin, '/v1/chat/completions', 'anything') },
+    { name: 'relayUndici', label: 'undici → byte relay → upstream', ...raw(relay.url, `${new URL(relayBase).pathname}/chat/completions`, KEY) },
     { name: 'directSdk', label: 'openai SDK → upstream', ...sdk(fast.urls.openai, KEY) },
     { name: 'gatewaySdk', label: 'openai SDK → switchboard serve → upstream', gateway: true, ...sdk(`${gateway.url}/v1`, 'anything') },
     { name: 'minimalSdk', label: 'openai SDK → minimal gateway → upstream', minimal: true, ...sdk(`${minimal.url}/v1`, 'anything') },
+    { name: 'relaySdk', label: 'openai SDK → byte relay → upstream', ...sdk(relayBase, KEY) },
   ];
 
   /** One round: one request on every path, in an order that rotates with `i`. Answers ns per path. */
@@ -90,7 +95,7 @@ async function measureRun() {
   for (let i = 0; i < WARMUP; i++) await round1(i);
 
   const hist = Object.fromEntries(PATHS.map((p) => [p.name, histogram()]));
-  const watch = [fast.pid, gateway.pid, minimal.pid];
+  const watch = [fast.pid, gateway.pid, minimal.pid, relay.pid];
   let repeatedBlocks = 0;
   let slowBlocks = 0;
   let noisyBlocksKept = 0;
@@ -127,8 +132,8 @@ async function measureRun() {
   const gwCpu1 = await gateway.cpuUs();
   const minCpu1 = await minimal.cpuUs();
   for (const p of PATHS) await p.close();
-  await Promise.all([gateway.stop(), minimal.stop(), fast.stop()]);
-  return { hist, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, slowBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, upstreamCommand: fast.command };
+  await Promise.all([gateway.stop(), minimal.stop(), relay.stop(), fast.stop()]);
+  return { hist, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, slowBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, relayCommand: relay.command, upstreamCommand: fast.command };
 }
 
 const runs = [];
@@ -138,7 +143,9 @@ for (let r = 0; r < RUNS; r++) {
 }
 const PATH_LABELS = {
   directUndici: 'undici → upstream', gatewayUndici: 'undici → switchboard serve → upstream', minimalUndici: 'undici → minimal gateway → upstream',
+  relayUndici: 'undici → byte relay → upstream',
   directSdk: 'openai SDK → upstream', gatewaySdk: 'openai SDK → switchboard serve → upstream', minimalSdk: 'openai SDK → minimal gateway → upstream',
+  relaySdk: 'openai SDK → byte relay → upstream',
 };
 const ms = (ns) => round(ns / 1e6, 3);
 const pct = (h, q) => h.getValueAtPercentile(q);
@@ -170,13 +177,15 @@ const addedSdk = added('gatewaySdk', 'directSdk');
 const addedUndici = added('gatewayUndici', 'directUndici');
 const addedMinimalSdk = added('minimalSdk', 'directSdk');
 const addedMinimalUndici = added('minimalUndici', 'directUndici');
+const addedRelaySdk = added('relaySdk', 'directSdk');
+const addedRelayUndici = added('relayUndici', 'directUndici');
 const sum = (k) => runs.reduce((a, run) => a + run[k], 0);
 const foreign = runs.flatMap((run) => run.foreign);
 const repeatedBlocks = sum('repeatedBlocks');
 const slowBlocks = sum('slowBlocks');
 const noisyBlocksKept = sum('noisyBlocksKept');
 const waitedMs = sum('waitedMs');
-const { gatewayCommand, gatewayConfig, minimalCommand, upstreamCommand } = runs[0];
+const { gatewayCommand, gatewayConfig, minimalCommand, relayCommand, upstreamCommand } = runs[0];
 const sorted = [...foreign].sort((a, b) => a - b);
 const result = {
   machine: machine(),
@@ -185,15 +194,16 @@ const result = {
     runs: RUNS,
     warmupRounds: WARMUP,
     aggregation: 'added latency per run (percentile through the gateway minus the same percentile direct); the median of the runs',
-    order: 'sequential, one request at a time, the six paths alternating request by request',
+    order: 'sequential, one request at a time, the eight paths alternating request by request',
     gateway: { command: gatewayCommand, config: { ...gatewayConfig, comment: undefined } },
     minimalGateway: { command: minimalCommand },
+    byteRelay: { command: relayCommand, what: 'copies bytes between the client and the upstream, nothing else: the floor for any process on the path' },
     upstream: { command: upstreamCommand, process: 'separate, canned bodies, 0 ms latency, loopback' },
     clients: { openai: { maxRetries: 0 }, undici: 'Pool, body read as text, JSON.parse' },
     noise: { quietPct, repeatAbovePct: quietPct * 1.5, repeatAboveSlowness: SLOW_RATIO, blockRounds: BLOCK, maxBlockAttempts: MAX_BLOCK_ATTEMPTS },
   },
   paths,
-  added: { openaiSdk: addedSdk, undici: addedUndici, minimalOpenaiSdk: addedMinimalSdk, minimalUndici: addedMinimalUndici },
+  added: { openaiSdk: addedSdk, undici: addedUndici, minimalOpenaiSdk: addedMinimalSdk, minimalUndici: addedMinimalUndici, relayOpenaiSdk: addedRelaySdk, relayUndici: addedRelayUndici },
   gatewayCpuUsPerRequest: round(sum('gatewayCpuUs') / sum('gatewayRequests'), 1),
   minimalGatewayCpuUsPerRequest: round(sum('minimalCpuUs') / sum('minimalRequests'), 1),
   noise: {
@@ -209,5 +219,5 @@ const result = {
     { what: 'p99 added by `switchboard serve` (openai SDK client), ms', target: `≤ ${TARGET.p99AddedMs}`, measured: addedSdk.p99Ms, met: addedSdk.p99Ms <= TARGET.p99AddedMs },
   ],
 };
-log(`gateway-latency: switchboard serve added p50 ${addedSdk.p50Ms} ms / p99 ${addedSdk.p99Ms} ms (openai SDK), p50 ${addedUndici.p50Ms} ms / p99 ${addedUndici.p99Ms} ms (undici); minimal gateway p50 ${addedMinimalSdk.p50Ms} / p99 ${addedMinimalSdk.p99Ms} ms (SDK); targets p50 ≤ ${TARGET.p50AddedMs} ms, p99 ≤ ${TARGET.p99AddedMs} ms → ${result.targets.every((t) => t.met) ? 'met' : 'MISSED'}`);
+log(`gateway-latency: switchboard serve added p50 ${addedSdk.p50Ms} ms / p99 ${addedSdk.p99Ms} ms (openai SDK), p50 ${addedUndici.p50Ms} ms / p99 ${addedUndici.p99Ms} ms (undici); minimal gateway p50 ${addedMinimalSdk.p50Ms} / p99 ${addedMinimalSdk.p99Ms} ms (SDK); byte relay p50 ${addedRelaySdk.p50Ms} / p99 ${addedRelaySdk.p99Ms} ms (SDK); targets p50 ≤ ${TARGET.p50AddedMs} ms, p99 ≤ ${TARGET.p99AddedMs} ms → ${result.targets.every((t) => t.met) ? 'met' : 'MISSED'}`);
 console.log(JSON.stringify(result, null, 2));

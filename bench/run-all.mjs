@@ -321,7 +321,9 @@ function section(bench, result) {
         row('`switchboard serve`, undici', j.added.undici),
         row('minimal Node gateway, openai SDK', j.added.minimalOpenaiSdk),
         row('minimal Node gateway, undici', j.added.minimalUndici),
+        ...(j.added.relayOpenaiSdk ? [row('byte relay (the floor), openai SDK', j.added.relayOpenaiSdk), row('byte relay (the floor), undici', j.added.relayUndici)] : []),
       ]), '');
+      if (j.added.relayOpenaiSdk) out.push('The byte relay (`bench/support/byte-relay.mjs`) only copies bytes between the client and the upstream: what one more process on the path costs on this machine before any gateway work.', '');
       out.push(`Process CPU per request, one request at a time: \`switchboard serve\` ${fmt(j.gatewayCpuUsPerRequest, 0)} µs, the minimal gateway ${fmt(j.minimalGatewayCpuUsPerRequest, 0)} µs.`, '');
       const pub = Object.entries(j.published.addedMs).map(([k, v]) => `${k} +${v} ms`).join(', ');
       out.push(`For comparison, figures from elsewhere (not measured here): ${pub} — ${j.published.source}.`);

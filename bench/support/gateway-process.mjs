@@ -2,6 +2,7 @@
 // by the process itself (cpu-report.mjs):
 //  - startFastUpstream(): the canned-body upstream (fast-upstream.mjs);
 //  - startMinimalGateway(upstreams): the limit for a gateway in Node (minimal-gateway.mjs);
+//  - startByteRelay({ upstream }): a process that only copies bytes (byte-relay.mjs), the floor;
 //  - startGatewayProcess(options): `switchboard serve` (dist/src/cli/main.js) with a temporary config
 //    file that points openai at an upstream.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,12 @@ export async function startMinimalGateway({ upstreams, connections = 64, nodeFla
   const config = { upstreams, connections };
   const s = await startServerProcess({ name: 'minimal gateway', script: fileURLToPath(new URL('./minimal-gateway.mjs', import.meta.url)), args: [JSON.stringify(config)], env: cleanEnv(), nodeFlags });
   return { ...s, config, command: 'node bench/support/minimal-gateway.mjs <config>' };
+}
+
+/** The byte relay (byte-relay.mjs) in front of `upstream`: the floor for any process on the path. */
+export async function startByteRelay({ upstream, nodeFlags = [] }) {
+  const s = await startServerProcess({ name: 'byte relay', script: fileURLToPath(new URL('./byte-relay.mjs', import.meta.url)), args: [JSON.stringify({ upstream })], env: cleanEnv(), nodeFlags });
+  return { ...s, command: 'node bench/support/byte-relay.mjs <config>' };
 }
 
 /** The config file the gateway gets (the key by environment variable name, as the example file does). */
