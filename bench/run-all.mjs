@@ -97,9 +97,9 @@ const BENCHES = [
     id: 'embeddings', script: 'embeddings.mjs', nodeFlags: [], npm: 'bench:embeddings',
     title: 'Embeddings at low load: what batching costs when there is nothing to batch with',
     config: [
-      'The fast upstream in its own process; batching on with its defaults (maxBatchSize 10, batchTimeoutMs 500); one request at a time, 1,000 per path (smoke: 100), each path bounded to 30 s of wall time (smoke: 2 s).',
+      'The fast upstream in its own process; batching on with its defaults (maxBatchSize 10, batchTimeoutMs 500); one request at a time, 1,000 warm-up rounds then 2,000 per path (smoke: 20 and 100), each path bounded to 30 s of wall time (smoke: 2 s); three runs (smoke: one), each with its processes started afresh.',
       'Paths, alternating request by request: raw undici straight at the upstream (one input); `board.embed` (supervisor in process: one key, maxConcurrent 64); raw undici → `switchboard serve` `/v1/embeddings`.',
-      'Added latency = the percentile minus the direct path\'s. Under load, batching is measured by the goodput benchmark (≤ 310 HTTP calls for 3,000 embeds).',
+      'Added latency = the percentile minus the direct path\'s in the same run; the median of the runs. Under load, batching is measured by the goodput benchmark (≤ 310 HTTP calls for 3,000 embeds).',
     ],
   },
   {
