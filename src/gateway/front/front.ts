@@ -153,7 +153,8 @@ class FastConnection implements ExchangeOwner {
     try {
       const value = parseJsonText(body);
       // A streamed answer is Node's to write (FastResponse writes whole answers).
-      if (value !== null && typeof value === 'object' && (value as { stream?: unknown }).stream !== undefined && (value as { stream?: unknown }).stream !== false) return this.handOff();
+      const stream = value !== null && typeof value === 'object' ? (value as { stream?: unknown }).stream : undefined;
+      if (stream !== undefined && stream !== false) return this.handOff();
       json = { value };
     } catch (error) {
       json = { error };
