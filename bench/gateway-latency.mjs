@@ -26,6 +26,7 @@ import { startByteRelay, startFastUpstream, startGatewayProcess, startMinimalGat
 import { histogram, quietPct, quietWaitMs, spread } from './support/loop.mjs';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './support/machine-load.mjs';
 import { SLOW_RATIO } from './support/machine-speed.mjs';
+import { schedDelta, schedTimes } from './support/proc.mjs';
 
 const N = smoke ? 200 : Number(process.env.BENCH_REQUESTS) || 2_000;
 const RUNS = smoke ? 1 : Number(process.env.BENCH_RUNS) || 3;
@@ -101,6 +102,10 @@ async function measureRun() {
   let noisyBlocksKept = 0;
   let waitedMs = 0;
   const foreign = [];
+  // Each process's threads: time on a CPU and time runnable but waiting for one, over the measurement.
+  const procs = { client: process.pid, gateway: gateway.pid, minimal: minimal.pid, relay: relay.pid, upstream: fast.pid };
+  const sched0 = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, schedTimes(pid)]));
+  const wall0 = performance.now();
   const gwCpu0 = await gateway.cpuUs();
   const minCpu0 = await minimal.cpuUs();
   let gatewayRequests = 0;
@@ -129,11 +134,13 @@ async function measureRun() {
     }
     done += size;
   }
+  const wallMs = performance.now() - wall0;
+  const sched = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, schedDelta(sched0[k], schedTimes(pid))]));
   const gwCpu1 = await gateway.cpuUs();
   const minCpu1 = await minimal.cpuUs();
   for (const p of PATHS) await p.close();
   await Promise.all([gateway.stop(), minimal.stop(), relay.stop(), fast.stop()]);
-  return { hist, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, slowBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, relayCommand: relay.command, upstreamCommand: fast.command };
+  return { hist, wallMs, sched, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, slowBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, relayCommand: relay.command, upstreamCommand: fast.command };
 }
 
 const runs = [];
@@ -180,6 +187,18 @@ const addedMinimalUndici = added('minimalUndici', 'directUndici');
 const addedRelaySdk = added('relaySdk', 'directSdk');
 const addedRelayUndici = added('relayUndici', 'directUndici');
 const sum = (k) => runs.reduce((a, run) => a + run[k], 0);
+/** Per process, over every run's measurement: its JavaScript thread's and its other threads' time on a CPU and waiting for one (ms). */
+const schedule = runs.every((run) => Object.values(run.sched).every(Boolean))
+  ? {
+    wallMs: round(sum('wallMs'), 0),
+    // The requests' time above their path's median, summed over every path and run: what the tails cost in all.
+    aboveMedianMs: round(runs.reduce((a, run) => a + Object.values(run.hist).reduce((b, h) => b + (h.mean - h.getValueAtPercentile(50)) * h.totalCount / 1e6, 0), 0), 0),
+    processes: Object.fromEntries(Object.keys(runs[0].sched).map((k) => {
+      const t = (part, f) => round(runs.reduce((a, run) => a + run.sched[k][part][f], 0), 0);
+      return [k, { mainRunMs: t('main', 'runMs'), mainWaitMs: t('main', 'waitMs'), othersRunMs: t('others', 'runMs'), othersWaitMs: t('others', 'waitMs') }];
+    })),
+  }
+  : null;
 const foreign = runs.flatMap((run) => run.foreign);
 const repeatedBlocks = sum('repeatedBlocks');
 const slowBlocks = sum('slowBlocks');
@@ -213,6 +232,8 @@ const result = {
     noisyBlocksKept,
     waitedMs,
   },
+  // From /proc/<pid>/task/*/schedstat: where the tail comes from on a small machine (threads runnable but not running).
+  schedule,
   published: PUBLISHED,
   targets: [
     { what: 'p50 added by `switchboard serve` (openai SDK client), ms', target: `≤ ${TARGET.p50AddedMs}`, measured: addedSdk.p50Ms, met: addedSdk.p50Ms <= TARGET.p50AddedMs },

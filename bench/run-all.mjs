@@ -325,6 +325,12 @@ function section(bench, result) {
       ]), '');
       if (j.added.relayOpenaiSdk) out.push('The byte relay (`bench/support/byte-relay.mjs`) only copies bytes between the client and the upstream: what one more process on the path costs on this machine before any gateway work.', '');
       out.push(`Process CPU per request, one request at a time: \`switchboard serve\` ${fmt(j.gatewayCpuUsPerRequest, 0)} µs, the minimal gateway ${fmt(j.minimalGatewayCpuUsPerRequest, 0)} µs.`, '');
+      if (j.schedule) {
+        const ps = Object.entries(j.schedule.processes);
+        const waited = ps.reduce((a, [, v]) => a + v.mainWaitMs, 0);
+        out.push(`Waiting for a CPU (Linux schedstat, over ${fmt(j.schedule.wallMs / 1000, 1)} s of measurement): the processes' JavaScript threads were runnable but not running for ${fmt(waited, 0)} ms in all (${ps.map(([k, v]) => `${k} ${fmt(v.mainWaitMs, 0)}`).join(', ')}), while their worker threads (V8's compiler and GC helpers, libuv) ran ${fmt(ps.reduce((a, [, v]) => a + v.othersRunMs, 0), 0)} ms. `
+          + `For comparison, the requests' time above their path's median came to ${fmt(j.schedule.aboveMedianMs, 0)} ms in all: there is enough waiting for a CPU to account for every path's tail.`, '');
+      }
       const pub = Object.entries(j.published.addedMs).map(([k, v]) => `${k} +${v} ms`).join(', ');
       out.push(`For comparison, figures from elsewhere (not measured here): ${pub} — ${j.published.source}.`);
       if (j.noise) out.push('', `Other processes used ${fmt(j.noise.otherProcessesCpuPct?.median, 0)}% of the machine (median of the kept blocks; max ${fmt(j.noise.otherProcessesCpuPct?.max, 0)}%); ${j.noise.repeatedBlocks} block(s) re-measured for noise (${fmt(j.noise.slowBlocks ?? 0, 0)} of them in a slow spell of the machine), ${j.noise.noisyBlocksKept} noisy block(s) kept.`);
