@@ -4,7 +4,7 @@
 // with: the latency added over raw undici (one input, straight at the upstream) is measured
 //  - for the supervisor in process (board.embed), and
 //  - for `switchboard serve` in its own process (POST /v1/embeddings with raw undici),
-// as the difference of the percentiles, the paths alternating request by request; three runs (smoke:
+// as the difference of the percentiles, the paths alternating request by request (shuffled each round); three runs (smoke:
 // one), each with its processes started afresh, and the median of the runs' added latencies. The upstream
 // counts HTTP calls, so a path that batches nothing still makes one call per request.
 // A path is given at most BUDGET_MS of wall time (a batcher that waits its window would take 500 ms
@@ -14,7 +14,7 @@
 // Run: npm run bench:embeddings   (BENCH_SMOKE=1: 100 requests per path, one run; BENCH_RUNS=n: n runs)
 import { Pool } from 'undici';
 import { createSupervisor } from '../dist/src/index.js';
-import { machine, round, smoke } from './support/common.mjs';
+import { machine, round, roundOrder, smoke } from './support/common.mjs';
 import { startFastUpstream, startGatewayProcess } from './support/gateway-process.mjs';
 import { histogram, spread } from './support/loop.mjs';
 
@@ -30,7 +30,7 @@ const model = 'text-embedding-3-small';
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 
 /** One run: the upstream, the gateway and the board started afresh, warmed up, N rounds measured, stopped. */
-async function measureRun() {
+async function measureRun(seed) {
   const fast = await startFastUpstream();
   const gateway = await startGatewayProcess({ upstream: fast.urls.openai, maxConcurrent: 64, queueSize: 1000 });
   const upstreamUrl = new URL(fast.urls.openai);
@@ -63,10 +63,10 @@ async function measureRun() {
 
   const hist = Object.fromEntries(PATHS.map((p) => [p.name, histogram()]));
   const spentMs = Object.fromEntries(PATHS.map((p) => [p.name, 0]));
+  const nextOrder = roundOrder(PATHS, seed);
   async function rounds(count, record) {
     for (let i = 0; i < count; i++) {
-      for (let k = 0; k < PATHS.length; k++) {
-        const p = PATHS[(i + k) % PATHS.length];
+      for (const p of nextOrder()) {
         if (record && spentMs[p.name] > BUDGET_MS) continue;
         const t0 = performance.now();
         await p.call(i);
@@ -92,7 +92,7 @@ async function measureRun() {
 
 const runs = [];
 for (let r = 0; r < RUNS; r++) {
-  runs.push(await measureRun());
+  runs.push(await measureRun(r + 1));
   log(`embeddings: run ${r + 1}/${RUNS} done`);
 }
 
@@ -124,7 +124,7 @@ const result = {
     warmupRounds: WARMUP,
     aggregation: 'added latency per run (percentile of the path minus the same percentile direct); the median of the runs',
     budgetMsPerPath: BUDGET_MS,
-    order: 'sequential, one request at a time, the paths alternating request by request',
+    order: 'sequential, one request at a time, the paths alternating request by request in an order shuffled each round (seeded: run r uses seed r)',
     batching: 'on, defaults (maxBatchSize 10, batchTimeoutMs 500)',
     upstream: { command: runs[0].upstreamCommand, process: 'separate, canned bodies, 0 ms latency, loopback' },
     gateway: { command: runs[0].gatewayCommand, config: { ...runs[0].gatewayConfig, comment: undefined } },

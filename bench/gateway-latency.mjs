@@ -6,7 +6,8 @@
 // queue.maxConcurrent 64) and, for the floor, the minimal Node gateway (bench/support/minimal-gateway.mjs),
 // each in its own process. Clients: the official openai SDK (maxRetries 0) — the headline, as public
 // comparisons use an SDK — and raw undici (a Pool, read the body, JSON.parse), which shows the
-// gateway's own cost without the SDK's. The eight paths alternate request by request, so drift hits all alike.
+// gateway's own cost without the SDK's. The eight paths alternate request by request, so drift hits all alike, in an order shuffled each round
+// (seeded): every path follows every other equally often.
 // Requests run in blocks of 100 rounds; a block during which other processes used > 15% of the
 // machine, or the machine ran 1.3x slower than its usual speed (a short CPU probe before and after
 // it: bench/support/machine-speed.mjs), is measured again (not in smoke mode), after waiting for a
@@ -21,7 +22,7 @@
 // per path and run; BENCH_RUNS=n: n runs)
 import OpenAI from 'openai';
 import { Pool } from 'undici';
-import { machine, round, smoke } from './support/common.mjs';
+import { machine, round, roundOrder, smoke } from './support/common.mjs';
 import { startByteRelay, startFastUpstream, startGatewayProcess, startMinimalGateway } from './support/gateway-process.mjs';
 import { histogram, quietPct, quietWaitMs, spread } from './support/loop.mjs';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './support/machine-load.mjs';
@@ -43,7 +44,7 @@ const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 
 /** One run: the processes started afresh, warmed up, N rounds measured, stopped. */
-async function measureRun() {
+async function measureRun(seed) {
   const fast = await startFastUpstream();
   const gateway = await startGatewayProcess({ upstream: fast.urls.openai, maxConcurrent: 64, queueSize: 1000 });
   const minimal = await startMinimalGateway({ upstreams: { openai: fast.urls.openai } });
@@ -81,11 +82,11 @@ async function measureRun() {
     { name: 'relaySdk', label: 'openai SDK → byte relay → upstream', ...sdk(relayBase, KEY) },
   ];
 
-  /** One round: one request on every path, in an order that rotates with `i`. Answers ns per path. */
-  async function round1(i) {
+  const nextOrder = roundOrder(PATHS, seed);
+  /** One round: one request on every path, in a shuffled order. Answers ns per path. */
+  async function round1() {
     const out = {};
-    for (let k = 0; k < PATHS.length; k++) {
-      const p = PATHS[(i + k) % PATHS.length];
+    for (const p of nextOrder()) {
       const t0 = performance.now();
       await p.call();
       out[p.name] = Math.max(1, Math.round((performance.now() - t0) * 1e6));
@@ -93,7 +94,7 @@ async function measureRun() {
     return out;
   }
 
-  for (let i = 0; i < WARMUP; i++) await round1(i);
+  for (let i = 0; i < WARMUP; i++) await round1();
 
   const hist = Object.fromEntries(PATHS.map((p) => [p.name, histogram()]));
   const watch = [fast.pid, gateway.pid, minimal.pid, relay.pid];
@@ -116,7 +117,7 @@ async function measureRun() {
       if (!smoke) waitedMs += (await waitForQuiet({ pids: watch, thresholdPct: quietPct, maxWaitMs: quietWaitMs })).waitedMs;
       const load = foreignLoad(watch, { speed: true });
       const block = [];
-      for (let i = 0; i < size; i++) block.push(await round1(done + i));
+      for (let i = 0; i < size; i++) block.push(await round1());
       gatewayRequests += size * PATHS.filter((p) => p.gateway).length;
       minimalRequests += size * PATHS.filter((p) => p.minimal).length;
       const pct = load.stop();
@@ -145,7 +146,7 @@ async function measureRun() {
 
 const runs = [];
 for (let r = 0; r < RUNS; r++) {
-  runs.push(await measureRun());
+  runs.push(await measureRun(r + 1));
   log(`gateway-latency: run ${r + 1}/${RUNS} done`);
 }
 const PATH_LABELS = {
@@ -213,7 +214,7 @@ const result = {
     runs: RUNS,
     warmupRounds: WARMUP,
     aggregation: 'added latency per run (percentile through the gateway minus the same percentile direct); the median of the runs',
-    order: 'sequential, one request at a time, the eight paths alternating request by request',
+    order: 'sequential, one request at a time, the eight paths alternating request by request in an order shuffled each round (seeded: run r uses seed r)',
     gateway: { command: gatewayCommand, config: { ...gatewayConfig, comment: undefined } },
     minimalGateway: { command: minimalCommand },
     byteRelay: { command: relayCommand, what: 'copies bytes between the client and the upstream, nothing else: the floor for any process on the path' },
