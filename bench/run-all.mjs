@@ -89,7 +89,7 @@ const BENCHES = [
     title: 'Latency added by the gateway',
     config: [
       'The fast upstream in its own process; `switchboard serve` (configured as in the overhead benchmark) and the minimal Node gateway, each in its own process.',
-      'One request at a time, 2,000 per path after 500 warm-up rounds, 3 runs each with its processes started afresh (smoke: 200 / 50, 1 run); the eight paths (undici or the openai SDK; direct, through `switchboard serve`, through the minimal gateway, through a byte relay) alternate request by request, in an order shuffled each round (seeded), so every path follows every other equally often.',
+      'One request at a time, 2,000 per path after 3,000 warm-up rounds (a fresh gateway is still compiling its hot path for its first few thousand requests), 3 runs each with its processes started afresh (smoke: 200 / 50, 1 run); the eight paths (undici or the openai SDK; direct, through `switchboard serve`, through the minimal gateway, through a byte relay) alternate request by request, in an order shuffled each round (seeded), so every path follows every other equally often.',
       'Added latency = the percentile through a gateway minus the same percentile direct, with the same client, in one run; the table gives the median of the runs (each run\'s value in the JSON); the paths\' own percentiles are over every run\'s requests.',
     ],
   },
@@ -97,7 +97,7 @@ const BENCHES = [
     id: 'embeddings', script: 'embeddings.mjs', nodeFlags: [], npm: 'bench:embeddings',
     title: 'Embeddings at low load: what batching costs when there is nothing to batch with',
     config: [
-      'The fast upstream in its own process; batching on with its defaults (maxBatchSize 10, batchTimeoutMs 500); one request at a time, 1,000 warm-up rounds then 2,000 per path (smoke: 20 and 100), each path bounded to 30 s of wall time (smoke: 2 s); three runs (smoke: one), each with its processes started afresh.',
+      'The fast upstream in its own process; batching on with its defaults (maxBatchSize 10, batchTimeoutMs 500); one request at a time, 3,000 warm-up rounds then 2,000 per path (smoke: 20 and 100), each path bounded to 30 s of wall time (smoke: 2 s); three runs (smoke: one), each with its processes started afresh.',
       'Paths, alternating request by request in an order shuffled each round (seeded): raw undici straight at the upstream (one input); `board.embed` (supervisor in process: one key, maxConcurrent 64); raw undici → `switchboard serve` `/v1/embeddings`.',
       'Added latency = the percentile minus the direct path\'s in the same run; the median of the runs. Under load, batching is measured by the goodput benchmark (≤ 310 HTTP calls for 3,000 embeds).',
     ],
