@@ -16,7 +16,7 @@ import { Pool } from 'undici';
 import { createSupervisor } from '../dist/src/index.js';
 import { machine, round, roundOrder, smoke } from './support/common.mjs';
 import { startFastUpstream, startGatewayProcess } from './support/gateway-process.mjs';
-import { histogram, spread } from './support/loop.mjs';
+import { histogram, pooledHistograms, spread } from './support/loop.mjs';
 
 const N = smoke ? 100 : 2_000;
 const RUNS = smoke ? 1 : Number(process.env.BENCH_RUNS) || 3;
@@ -99,11 +99,7 @@ for (let r = 0; r < RUNS; r++) {
 const ms = (ns) => round(ns / 1e6, 3);
 const { labels } = runs[0];
 // The paths' own percentiles over every run's requests together.
-const pooled = Object.fromEntries(Object.keys(labels).map((name) => {
-  const h = histogram();
-  for (const run of runs) h.add(run.hist[name]);
-  return [name, h];
-}));
+const pooled = pooledHistograms(runs, Object.keys(labels));
 const paths = Object.entries(labels).map(([name, label]) => {
   const h = pooled[name];
   return { name, label, requests: h.totalCount, cappedByBudget: runs.some((run) => run.hist[name].totalCount < N), p50Ms: ms(h.getValueAtPercentile(50)), p99Ms: ms(h.getValueAtPercentile(99)), meanMs: ms(h.mean) };

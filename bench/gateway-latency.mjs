@@ -24,7 +24,7 @@ import OpenAI from 'openai';
 import { Pool } from 'undici';
 import { machine, round, roundOrder, smoke } from './support/common.mjs';
 import { startByteRelay, startFastUpstream, startGatewayProcess, startMinimalGateway } from './support/gateway-process.mjs';
-import { histogram, quietPct, quietWaitMs, spread } from './support/loop.mjs';
+import { histogram, pooledHistograms, quietPct, quietWaitMs, spread } from './support/loop.mjs';
 import { foreignLoad, quietBudgetLeftMs, waitForQuiet } from './support/machine-load.mjs';
 import { SLOW_RATIO } from './support/machine-speed.mjs';
 import { schedDelta, schedTimes } from './support/proc.mjs';
@@ -163,11 +163,7 @@ const PATH_LABELS = {
 const ms = (ns) => round(ns / 1e6, 3);
 const pct = (h, q) => h.getValueAtPercentile(q);
 // The paths' own percentiles over every run's requests together.
-const pooled = Object.fromEntries(Object.keys(PATH_LABELS).map((name) => {
-  const h = histogram();
-  for (const run of runs) h.add(run.hist[name]);
-  return [name, h];
-}));
+const pooled = pooledHistograms(runs, Object.keys(PATH_LABELS));
 const paths = Object.entries(PATH_LABELS).map(([name, label]) => {
   const h = pooled[name];
   return { name, label, requests: h.totalCount, p50Ms: ms(pct(h, 50)), p90Ms: ms(pct(h, 90)), p99Ms: ms(pct(h, 99)), meanMs: ms(h.mean) };

@@ -79,6 +79,15 @@ export function spread(xs, digits = 2) {
   return { median: round(mid, digits), min: round(s[0], digits), max: round(s[s.length - 1], digits) };
 }
 
+/** One histogram per name holding every run's requests together (`runs[i].hist[name]`). */
+export function pooledHistograms(runs, names) {
+  return Object.fromEntries(names.map((name) => {
+    const h = histogram();
+    for (const run of runs) h.add(run.hist[name]);
+    return [name, h];
+  }));
+}
+
 /** `list` rotated left by `by`: run r starts with configuration r, so no one always goes first. */
 export const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
 
