@@ -1,4 +1,5 @@
-// CPU time of another process (the gateway, the simulator), from /proc/<pid>/stat (Linux only).
+// CPU time of another process (the gateway, the simulator), from /proc/<pid>/stat, and its threads'
+// time on a CPU and waiting for one, from /proc/<pid>/task/*/schedstat (Linux only).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -28,43 +29,42 @@ export function procCpuUs(pid) {
 }
 
 /**
- * Time `pid`'s threads spent on a CPU and waiting for one (runnable, not running), in ms, from
- * /proc/<pid>/task/<tid>/schedstat (ns, exact): `{ main: { runMs, waitMs }, others: { runMs, waitMs } }`,
- * `main` the thread whose id is the pid (the JavaScript thread), `others` the rest summed (V8's and
- * libuv's workers). null where schedstat is missing. Two readings subtract with schedDelta.
+ * Time each of `pid`'s threads has spent on a CPU and waiting for one (runnable, not running), in ms,
+ * from /proc/<pid>/task/<tid>/schedstat (ns, exact): `{ mainTid, threads: { [tid]: { runMs, waitMs } } }`.
+ * null where schedstat is missing. Two readings subtract with schedDelta.
  */
 export function schedTimes(pid) {
   if (!pid) return null;
   try {
-    const out = { mainTid: String(pid), main: { runMs: 0, waitMs: 0 }, others: { runMs: 0, waitMs: 0 }, threads: {} };
+    const threads = {};
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      let run;
-      let wait;
       try {
-        [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        threads[tid] = { runMs: run / 1e6, waitMs: wait / 1e6 };
       } catch {
-        continue; // the thread ended meanwhile
+        // the thread ended meanwhile
       }
-      out.threads[tid] = { runMs: run / 1e6, waitMs: wait / 1e6 };
-      const into = Number(tid) === pid ? out.main : out.others;
-      into.runMs += run / 1e6;
-      into.waitMs += wait / 1e6;
     }
-    return out;
+    return { mainTid: String(pid), threads };
   } catch {
     return null;
   }
 }
 
-/** What `pid`'s threads ran and waited between two schedTimes readings (threads that ended meanwhile are not counted). */
+/**
+ * What `pid`'s threads ran and waited between two schedTimes readings: `main` the thread whose id is
+ * the pid (the JavaScript thread), `others` the rest summed (V8's and libuv's workers; a thread that
+ * ended meanwhile is not counted).
+ */
 export function schedDelta(before, after) {
   if (!before || !after) return null;
-  const d = { main: { runMs: after.main.runMs - before.main.runMs, waitMs: after.main.waitMs - before.main.waitMs }, others: { runMs: 0, waitMs: 0 } };
+  const zero = { runMs: 0, waitMs: 0 };
+  const d = { main: { ...zero }, others: { ...zero } };
   for (const [tid, t] of Object.entries(after.threads)) {
-    if (tid === after.mainTid) continue;
-    const b = before.threads[tid] ?? { runMs: 0, waitMs: 0 };
-    d.others.runMs += t.runMs - b.runMs;
-    d.others.waitMs += t.waitMs - b.waitMs;
+    const b = before.threads[tid] ?? zero;
+    const into = tid === after.mainTid ? d.main : d.others;
+    into.runMs += t.runMs - b.runMs;
+    into.waitMs += t.waitMs - b.waitMs;
   }
   return d;
 }
