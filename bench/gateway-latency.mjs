@@ -6,8 +6,8 @@
 // queue.maxConcurrent 64) and, for the floor, the minimal Node gateway (bench/support/minimal-gateway.mjs),
 // each in its own process. Clients: the official openai SDK (maxRetries 0) — the headline, as public
 // comparisons use an SDK — and raw undici (a Pool, read the body, JSON.parse), which shows the
-// gateway's own cost without the SDK's. The eight paths alternate request by request, so drift hits all alike, in an order shuffled each round
-// (seeded): every path follows every other equally often.
+// gateway's own cost without the SDK's. The eight paths alternate request by request, so drift hits
+// all alike, in an order shuffled each round (seeded): every path follows every other equally often.
 // Requests run in blocks of 100 rounds; a block during which other processes used > 15% of the
 // machine, or the machine ran 1.3x slower than its usual speed (a short CPU probe before and after
 // it: bench/support/machine-speed.mjs), is measured again (not in smoke mode), after waiting for a
@@ -55,8 +55,9 @@ async function measureRun(seed) {
   const minimal = await startMinimalGateway({ upstreams: { openai: fast.urls.openai } });
   const relay = await startByteRelay({ upstream: fast.urls.openai });
   const upstreamUrl = new URL(fast.urls.openai);
+  const upstreamPath = upstreamUrl.pathname.replace(/\/$/, '');
   // Through the relay the client addresses the upstream's own paths.
-  const relayBase = `${relay.url}${upstreamUrl.pathname.replace(/\/$/, '')}`;
+  const relayBase = `${relay.url}${upstreamPath}`;
 
   function raw(origin, path, key) {
     const pool = new Pool(origin, { connections: 4 });
@@ -77,10 +78,10 @@ async function measureRun(seed) {
   }
 
   const PATHS = [
-    { name: 'directUndici', label: 'undici → upstream', ...raw(upstreamUrl.origin, `${upstreamUrl.pathname.replace(/\/$/, '')}/chat/completions`, KEY) },
+    { name: 'directUndici', label: 'undici → upstream', ...raw(upstreamUrl.origin, `${upstreamPath}/chat/completions`, KEY) },
     { name: 'gatewayUndici', label: 'undici → switchboard serve → upstream', gateway: true, ...raw(new URL(gateway.url).origin, '/v1/chat/completions', 'anything') },
     { name: 'minimalUndici', label: 'undici → minimal gateway → upstream', minimal: true, ...raw(new URL(minimal.url).origin, '/v1/chat/completions', 'anything') },
-    { name: 'relayUndici', label: 'undici → byte relay → upstream', ...raw(relay.url, `${new URL(relayBase).pathname}/chat/completions`, KEY) },
+    { name: 'relayUndici', label: 'undici → byte relay → upstream', ...raw(relay.url, `${upstreamPath}/chat/completions`, KEY) },
     { name: 'directSdk', label: 'openai SDK → upstream', ...sdk(fast.urls.openai, KEY) },
     { name: 'gatewaySdk', label: 'openai SDK → switchboard serve → upstream', gateway: true, ...sdk(`${gateway.url}/v1`, 'anything') },
     { name: 'minimalSdk', label: 'openai SDK → minimal gateway → upstream', minimal: true, ...sdk(`${minimal.url}/v1`, 'anything') },
@@ -146,7 +147,7 @@ async function measureRun(seed) {
   const minCpu1 = await minimal.cpuUs();
   for (const p of PATHS) await p.close();
   await Promise.all([gateway.stop(), minimal.stop(), relay.stop(), fast.stop()]);
-  return { hist, wallMs, sched, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, slowBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, relayCommand: relay.command, upstreamCommand: fast.command };
+  return { hist, labels: Object.fromEntries(PATHS.map((p) => [p.name, p.label])), wallMs, sched, gatewayCpuUs: gwCpu1 - gwCpu0, minimalCpuUs: minCpu1 - minCpu0, gatewayRequests, minimalRequests, foreign, repeatedBlocks, slowBlocks, noisyBlocksKept, waitedMs, gatewayCommand: gateway.command, gatewayConfig: gateway.config, minimalCommand: minimal.command, relayCommand: relay.command, upstreamCommand: fast.command };
 }
 
 const runs = [];
@@ -154,17 +155,12 @@ for (let r = 0; r < RUNS; r++) {
   runs.push(await measureRun(r + 1));
   log(`gateway-latency: run ${r + 1}/${RUNS} done`);
 }
-const PATH_LABELS = {
-  directUndici: 'undici → upstream', gatewayUndici: 'undici → switchboard serve → upstream', minimalUndici: 'undici → minimal gateway → upstream',
-  relayUndici: 'undici → byte relay → upstream',
-  directSdk: 'openai SDK → upstream', gatewaySdk: 'openai SDK → switchboard serve → upstream', minimalSdk: 'openai SDK → minimal gateway → upstream',
-  relaySdk: 'openai SDK → byte relay → upstream',
-};
+const { labels } = runs[0];
 const ms = (ns) => round(ns / 1e6, 3);
 const pct = (h, q) => h.getValueAtPercentile(q);
 // The paths' own percentiles over every run's requests together.
-const pooled = pooledHistograms(runs, Object.keys(PATH_LABELS));
-const paths = Object.entries(PATH_LABELS).map(([name, label]) => {
+const pooled = pooledHistograms(runs, Object.keys(labels));
+const paths = Object.entries(labels).map(([name, label]) => {
   const h = pooled[name];
   return { name, label, requests: h.totalCount, p50Ms: ms(pct(h, 50)), p90Ms: ms(pct(h, 90)), p99Ms: ms(pct(h, 99)), meanMs: ms(h.mean) };
 });
